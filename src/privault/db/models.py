@@ -1,0 +1,9 @@
+"""Imports every domain's tables so ``Base.metadata`` is complete (for migrations and tests)."""
+
+from __future__ import annotations
+
+from privault.crypto import models as crypto_models
+from privault.db.base import Base
+from privault.vault import models as vault_models
+
+__all__ = ["Base", "crypto_models", "vault_models"]

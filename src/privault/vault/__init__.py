@@ -1,0 +1,23 @@
+"""The vault: customer records encrypted per field under per-customer keys."""
+
+from __future__ import annotations
+
+from privault.vault.schemas import (
+    ErasureReceipt,
+    RecordCreate,
+    RecordRead,
+    StoredRecord,
+    SubjectExport,
+)
+from privault.vault.service import RecordService
+from privault.vault.vault import Vault
+
+__all__ = [
+    "ErasureReceipt",
+    "RecordCreate",
+    "RecordRead",
+    "RecordService",
+    "StoredRecord",
+    "SubjectExport",
+    "Vault",
+]

@@ -1,0 +1,66 @@
+"""What the vault takes and gives back.
+
+Plain frozen dataclasses: they cross the service boundary in bulk (an import hands over
+hundreds of thousands), where pydantic validation would cost more than the encryption. The
+HTTP layer has its own pydantic models built from these.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class RecordCreate:
+    """A record to store: a customer, a collection and field values (strings)."""
+
+    collection: str
+    subject_id: str
+    values: Mapping[str, object]
+    region: str | None = None
+
+
+@dataclass(frozen=True)
+class StoredRecord:
+    """Where a new record went."""
+
+    id: str
+    collection: str
+    subject_id: str
+    region: str
+
+
+@dataclass(frozen=True)
+class RecordRead:
+    """A decrypted record."""
+
+    id: str
+    collection: str
+    subject_id: str
+    region: str
+    values: dict[str, str]
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class SubjectExport:
+    """Everything stored about one customer."""
+
+    subject_id: str
+    region: str
+    exported_at: datetime
+    records: list[RecordRead] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ErasureReceipt:
+    """What ``erase_subject`` destroyed."""
+
+    subject_id: str
+    key_id: str
+    records_deleted: int
+    erased_at: datetime
