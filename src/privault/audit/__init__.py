@@ -2,6 +2,18 @@
 
 from __future__ import annotations
 
+from privault.audit.checkpoint import (
+    SIGNING_CONTEXT,
+    Checkpoint,
+    CheckpointSigner,
+    generate_signing_key,
+    key_id_for,
+    load_private_key_pem,
+    load_public_key_pem,
+    private_key_to_pem,
+    public_key_to_pem,
+    verify_checkpoint,
+)
 from privault.audit.merkle import (
     EMPTY_ROOT,
     HASH_SIZE,
@@ -24,18 +36,28 @@ from privault.audit.merkle import (
 __all__ = [
     "EMPTY_ROOT",
     "HASH_SIZE",
+    "SIGNING_CONTEXT",
+    "Checkpoint",
+    "CheckpointSigner",
     "CompactTree",
     "LeafHashSource",
     "consistency_proof",
     "consistency_proof_ranges",
+    "generate_signing_key",
     "inclusion_proof",
     "inclusion_proof_ranges",
+    "key_id_for",
     "leaf_hash",
+    "load_private_key_pem",
+    "load_public_key_pem",
     "node_hash",
     "perfect_subtrees",
+    "private_key_to_pem",
+    "public_key_to_pem",
     "root_from_leaf_hashes",
     "root_hash",
     "subtree_hash",
+    "verify_checkpoint",
     "verify_consistency",
     "verify_inclusion",
 ]

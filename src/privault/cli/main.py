@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
 
@@ -194,17 +195,22 @@ def exit_code_for(exc: errors.PrivaultError) -> int:
     return 1
 
 
-def main() -> None:
-    """Entry point of the ``privault`` console script."""
+def run(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI on ``argv`` and return the exit status (errors printed, never raised)."""
     try:
-        result = app(standalone_mode=False)
+        result = app(args=list(argv) if argv is not None else None, standalone_mode=False)
     except errors.PrivaultError as exc:
         err.print(f"error: {exc.message}", markup=False, highlight=False)
-        sys.exit(exit_code_for(exc))
+        return exit_code_for(exc)
     except click.exceptions.Abort:
         err.print("aborted")
-        sys.exit(1)
+        return 1
     except click.ClickException as exc:
         exc.show()
-        sys.exit(exc.exit_code)
-    sys.exit(result if isinstance(result, int) else 0)
+        return exc.exit_code
+    return result if isinstance(result, int) else 0
+
+
+def main() -> None:
+    """Entry point of the ``privault`` console script."""
+    sys.exit(run())

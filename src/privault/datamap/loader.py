@@ -109,25 +109,31 @@ def _read_yaml(text: str) -> tuple[Any, _Positions, list[DataMapIssue]]:
             return None, {}, []
         positions, issues = _index_nodes(node)
         return loader.construct_document(node), positions, issues
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        problem = exc.problem or exc.context or "unreadable YAML"
-        if mark is None:
-            return None, {}, [DataMapIssue(DOCUMENT, f"invalid YAML: {problem}")]
-        line, column = mark.line + 1, mark.column + 1
-        message = f"invalid YAML at line {line}:{column}: {problem}"
-        return None, {}, [DataMapIssue(DOCUMENT, message, line, column)]
-    except yaml.reader.ReaderError as exc:
-        message = f"invalid YAML: character #x{exc.character:04x} is not allowed"
-        return None, {}, [DataMapIssue(DOCUMENT, f"{message} (position {exc.position})")]
-    except RecursionError:
-        return None, {}, [DataMapIssue(DOCUMENT, "the YAML is nested too deeply")]
-    except Exception as exc:  # PyYAML's constructors let bare ValueError, KeyError... escape
-        message = f"invalid YAML: a value could not be read ({type(exc).__name__})"
-        return None, {}, [DataMapIssue(DOCUMENT, message)]
+    except Exception as exc:  # PyYAML's constructors also let bare ValueError, KeyError... escape
+        return None, {}, [_yaml_issue(exc)]
     finally:
         if loader is not None:
             loader.dispose()
+
+
+def _yaml_issue(exc: Exception) -> DataMapIssue:
+    """Describe why PyYAML could not read the text, by position, without quoting it."""
+    if isinstance(exc, yaml.MarkedYAMLError):
+        problem = exc.problem or exc.context or "unreadable YAML"
+        mark = exc.problem_mark or exc.context_mark
+        if mark is not None:
+            line, column = mark.line + 1, mark.column + 1
+            message = f"invalid YAML at line {line}:{column}: {problem}"
+            return DataMapIssue(DOCUMENT, message, line, column)
+        message = f"invalid YAML: {problem}"
+    elif isinstance(exc, yaml.reader.ReaderError):
+        character = f"#x{exc.character:04x}" if isinstance(exc.character, int) else "a character"
+        message = f"invalid YAML: {character} is not allowed (position {exc.position})"
+    elif isinstance(exc, RecursionError):
+        message = "the YAML is nested too deeply"
+    else:
+        message = f"invalid YAML: a value could not be read ({type(exc).__name__})"
+    return DataMapIssue(DOCUMENT, message)
 
 
 def _index_nodes(root: yaml.Node) -> tuple[_Positions, list[DataMapIssue]]:
@@ -370,9 +376,11 @@ class _Reader:
             return {}
         required = ("version", "regions", "purposes", "collections")
         self.keys(root, "", _yaml_keys(DataMap), required)
-        if "version" in root and (type(root["version"]) is not int or root["version"] != 1):
-            got = _kind(root["version"])
-            self.issue("version", f"unsupported version ({got}); this privault reads version 1")
+        version = root.get("version", 1)
+        if type(version) is int and version != 1:
+            self.issue("version", f"unsupported version {version}; this privault reads version 1")
+        elif type(version) is not int:
+            self.issue("version", f"expected the number 1, got {_kind(version)}")
         regions = self.regions(root)
         default_region = self.text(root, "default_region", "")
 
@@ -447,7 +455,7 @@ class _Reader:
     def collection(self, name: str, value: Any, purpose_names: list[str]) -> Collection | None:
         path = f"collections.{name}"
         data = self.mapping(value, path, "a mapping with 'fields'")
-        if data is None or not isinstance(data.get("fields"), dict):
+        if data is None or not isinstance(data.get("fields"), dict) or not data["fields"]:
             self.unreadable.add(name)
         if data is None:
             return None

@@ -387,7 +387,12 @@ def reference_issues(
         if collections is not None:
             for key, view in role.read.items():
                 issues += _read_issues(
-                    role, key, view, collections, unreadable, check_purposes=bool(purpose_names)
+                    role,
+                    key,
+                    view,
+                    collections=collections,
+                    unreadable=unreadable,
+                    purpose_names=purpose_names,
                 )
     return issues
 
@@ -426,10 +431,10 @@ def _read_issues(
     role: Role,
     key: str,
     view: View,
+    *,
     collections: Mapping[str, Collection],
     unreadable: frozenset[str],
-    *,
-    check_purposes: bool,
+    purpose_names: Sequence[str] | None,
 ) -> list[DataMapIssue]:
     path = f"roles.{role.name}.read.{key}"
     collection_name, _, field_name = key.partition(".")
@@ -469,10 +474,13 @@ def _read_issues(
             )
             issues.append(DataMapIssue(path, message))
         targets = [spec]
-    if view is View.DENIED or not check_purposes:
+    if view is View.DENIED or purpose_names is None:
         return issues
     for spec in targets:
-        if not set(role.purposes) & set(spec.purposes):
+        # A misspelt purpose is reported where it is written; it should not also read as a
+        # missing overlap here.
+        named = {*role.purposes, *spec.purposes}
+        if named <= set(purpose_names) and not set(role.purposes) & set(spec.purposes):
             message = (
                 f"the role's purposes ({', '.join(role.purposes) or 'none'}) share none with "
                 f"the purposes of field '{collection_name}.{spec.name}' "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from functools import cache
 
 import pytest
@@ -328,7 +328,7 @@ class TestAgainstPymerkle:
 
     def test_inclusion_proofs_match_pymerkle_and_verify(self) -> None:
         """For every size, sampled inclusion proofs equal pymerkle's path and verify."""
-        _, hashes, roots = _log()
+        _, hashes, _ = _log()
         oracle = _oracle()
         rng = random.Random(1)
         for n in range(1, MAX_ORACLE_SIZE + 1):
@@ -337,24 +337,32 @@ class TestAgainstPymerkle:
                 # pymerkle counts from one and puts the leaf itself first.
                 assert proof == oracle.prove_inclusion(m + 1, n).path[1:], (m, n)
                 assert verify_inclusion(
-                    leaf_hash=hashes[m], leaf_index=m, tree_size=n, proof=proof, root=roots[n]
+                    leaf_hash=hashes[m],
+                    leaf_index=m,
+                    tree_size=n,
+                    proof=proof,
+                    root=oracle.get_root(n),
                 ), (m, n)
 
-    def test_consistency_proofs_match_pymerkle_and_verify(self) -> None:
-        """For every size, sampled consistency proofs equal pymerkle's path and verify."""
-        _, hashes, roots = _log()
+    def test_consistency_proofs_verify_against_pymerkle_roots(self) -> None:
+        """For every size, sampled consistency proofs verify between pymerkle's roots.
+
+        pymerkle's consistency path is not laid out as RFC 9162 PROOF (it descends right when
+        old_size equals the split point, where the RFC descends left), so the proofs themselves
+        are compared with the naive RFC transcription above; here the roots come from pymerkle.
+        """
+        _, hashes, _ = _log()
         oracle = _oracle()
         rng = random.Random(2)
         for n in range(1, MAX_ORACLE_SIZE + 1):
             for m in {1, n // 2 or 1, n - 1 or 1, n, rng.randint(1, n)}:
                 proof = consistency_proof(m, n, hashes)
-                # pymerkle always puts the old tree's base first; RFC 9162 omits it when the
-                # old tree is a complete left subtree (old size a power of two, or equal sizes).
-                path = oracle.prove_consistency(m, n).path
-                complete = m == n or m & (m - 1) == 0
-                assert proof == (path[1:] if complete else path), (m, n)
                 assert verify_consistency(
-                    old_size=m, new_size=n, old_root=roots[m], new_root=roots[n], proof=proof
+                    old_size=m,
+                    new_size=n,
+                    old_root=oracle.get_root(m),
+                    new_root=oracle.get_root(n),
+                    proof=proof,
                 ), (m, n)
 
 
@@ -566,6 +574,18 @@ class TestProofGenerationArguments:
             subtree_hash([SOME_HASH], 1, 1)
 
 
+class _RecordingSource:
+    """A leaf-hash provider that remembers which indexes were read."""
+
+    def __init__(self, hashes: list[bytes]) -> None:
+        self.hashes = hashes
+        self.reads: list[int] = []
+
+    def __call__(self, index: int) -> bytes:
+        self.reads.append(index)
+        return self.hashes[index]
+
+
 class TestLeafHashSources:
     """Proofs take stored leaf hashes from a callable or a sequence, reading each at most once."""
 
@@ -579,20 +599,18 @@ class TestLeafHashSources:
     def test_inclusion_proof_reads_each_leaf_at_most_once(self, m: int, n: int) -> None:
         """An inclusion proof reads at most n - 1 leaves, never the proven leaf, none twice."""
         _, hashes, _ = _log()
-        reads: list[int] = []
-        source: Callable[[int], bytes] = lambda i: reads.append(i) or hashes[i]  # noqa: E731
+        source = _RecordingSource(hashes)
         inclusion_proof(m, n, source)
-        assert len(reads) == len(set(reads)) <= n - 1
-        assert m not in reads
+        assert len(source.reads) == len(set(source.reads)) <= n - 1
+        assert m not in source.reads
 
     @pytest.mark.parametrize(("m", "n"), [(1, 1000), (500, 1000), (999, 1000), (512, 1000)])
     def test_consistency_proof_reads_each_leaf_at_most_once(self, m: int, n: int) -> None:
         """A consistency proof reads at most n leaves, none twice."""
         _, hashes, _ = _log()
-        reads: list[int] = []
-        source: Callable[[int], bytes] = lambda i: reads.append(i) or hashes[i]  # noqa: E731
+        source = _RecordingSource(hashes)
         consistency_proof(m, n, source)
-        assert len(reads) == len(set(reads)) <= n
+        assert len(source.reads) == len(set(source.reads)) <= n
 
 
 class TestRangesAndSubtrees:

@@ -1,0 +1,112 @@
+"""Key-value context: the key or words just before a candidate raise or lower its confidence.
+
+``card=4111...`` makes a card more likely, ``sku=4006...`` makes it less likely; the same holds
+for JSON keys (``"email": "..."``), headers (``Phone: ...``) and a word right before a value
+(``Tel 030 123456``).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+__all__ = ["NEGATIVE", "KeyHint", "key_hint"]
+
+NEGATIVE: Final = "negative"
+
+_WINDOW = 40
+# The last one or two words before the candidate, with up to a few quote/colon/equals characters.
+_KEY_RE = re.compile(
+    r"([A-Za-z][A-Za-z0-9]*)(?:[ _.\-]([A-Za-z][A-Za-z0-9]*))?(?:[ _.\-]([A-Za-z][A-Za-z0-9]*))?"
+    r"""["'\]>)]?\s{0,3}(?:[:=#]|=>|->|\s(?:is|at|on|of|no|nr)\.?)?\s{0,3}["'(\[<]?\s?$"""
+)
+
+_TOKENS: dict[str, str] = {}
+
+
+def _add(hint: str, *words: str) -> None:
+    for word in words:
+        _TOKENS[word] = hint
+
+
+_add("card", "card", "cc", "pan", "ccnum", "cardnumber", "creditcard", "kreditkarte", "carte",
+     "tarjeta", "carta", "visa", "mastercard", "amex")  # fmt: skip
+_add("email", "email", "mail", "emailaddress", "courriel", "correo")
+_add("phone", "phone", "tel", "telephone", "telefon", "telefono", "mobile", "mobil", "cell",
+     "msisdn", "fax", "handy", "portable", "cellulare", "movil", "whatsapp", "contact")  # fmt: skip
+_add("us_ssn", "ssn", "social", "socialsecurity")
+_add("iban", "iban")
+_add("bank_routing", "routing", "aba", "rtn", "routingnumber")
+_add("bank_account", "account", "acct", "konto", "kontonummer", "accountnumber", "rekening")
+_add("nl_bsn", "bsn", "burgerservicenummer", "sofinummer")
+_add("de_tax_id", "steuer", "steuerid", "idnr", "steueridentifikationsnummer", "tin", "taxid", "tax")
+_add("fr_insee", "insee", "nir", "securite", "secu")
+_add("in_aadhaar", "aadhaar", "aadhar", "uid", "uidai")
+_add("uk_nino", "nino", "insurance")
+_add("es_dni", "dni", "nie", "nif")
+_add("it_fiscal_code", "fiscale", "codicefiscale", "cf")
+_add("ip_address", "ip", "ipaddr", "ipaddress", "addr", "remoteaddr", "clientip", "host", "peer",
+     "forwarded", "xff", "src", "dst", "client", "remote")  # fmt: skip
+_add("date_of_birth", "dob", "birth", "birthday", "birthdate", "geburtsdatum", "born")
+_add("cvv", "cvv", "cvc", "cvv2", "cvc2", "csc", "cid")
+_add(NEGATIVE, "sku", "ean", "upc", "gtin", "barcode", "isbn", "asin", "order", "orderid",
+     "invoice", "tracking", "shipment", "parcel", "session", "sessionid", "request", "requestid",
+     "trace", "traceid", "span", "uuid", "guid", "version", "ver", "build", "release", "ts",
+     "timestamp", "time", "epoch", "ms", "bytes", "size", "duration", "latency", "qty",
+     "quantity", "count", "price", "amount", "total", "sum", "port", "pid", "product",
+     "productid", "item", "itemid", "article", "artikel", "serial", "batch", "lot", "ref",
+     "reference", "txn", "transaction", "payment", "paymentid", "cart", "basket", "id", "nonce",
+     "hash", "checksum", "crc", "offset", "seq", "sequence", "user", "userid", "customerid",
+     "status")  # fmt: skip
+
+
+class KeyHint:
+    """What the words before a candidate suggest: a PII type, ``NEGATIVE``, or nothing."""
+
+    __slots__ = ("hint",)
+
+    def __init__(self, hint: str | None) -> None:
+        self.hint = hint
+
+    @property
+    def negative(self) -> bool:
+        """Whether the key says the value is an identifier that is not personal data."""
+        return self.hint == NEGATIVE
+
+    def supports(self, pii_type: str) -> bool:
+        """Whether the key names this very type."""
+        return self.hint == pii_type
+
+
+def key_hint(text: str, start: int) -> KeyHint:
+    """The context hint for a candidate starting at ``start`` in ``text``."""
+    if start == 0:
+        return KeyHint(None)
+    match = _KEY_RE.search(text, max(0, start - _WINDOW), start)
+    if match is None:
+        return KeyHint(None)
+    words = [word.lower() for word in match.groups() if word]
+    # A PII word anywhere in the key beats a generic one: "card id" is still a card, and
+    # "order phone" a phone; among PII words the one nearest the value decides.
+    joined = "".join(words)
+    if joined in _TOKENS and _TOKENS[joined] != NEGATIVE:
+        return KeyHint(_TOKENS[joined])
+    for word in reversed(words):
+        hint = _TOKENS.get(word)
+        if hint is not None and hint != NEGATIVE:
+            return KeyHint(hint)
+    for word in reversed(words):
+        if word in _TOKENS:
+            return KeyHint(NEGATIVE)
+    return KeyHint(None)
+
+
+def adjust(confidence: float, hint: KeyHint, pii_type: str) -> float:
+    """Raise a confidence when the key names the type, lower it when the key is an identifier."""
+    if hint.hint is None:
+        return confidence
+    if hint.hint == pii_type:
+        return round(confidence + (1.0 - confidence) * 0.6, 3)
+    if hint.negative:
+        return round(confidence * 0.35, 3)
+    return confidence

@@ -1,0 +1,166 @@
+"""The detectors: built-in ones in priority order, and the registry for your own.
+
+Add a detector with ``privault.dlp.register_detector`` (see ``docs/dlp.md``).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable, Iterator, Sequence
+
+from privault.errors import InvalidInput
+from privault.dlp.detectors.base import Classifier, Detector, Hit
+from privault.dlp.detectors.identity import (
+    CODICE_FISCALE_PATTERN,
+    DNI_PATTERN,
+    IBAN_PATTERN,
+    NINO_PATTERN,
+    classify_codice_fiscale,
+    classify_dni,
+    classify_iban,
+    classify_nino,
+)
+from privault.dlp.detectors.names import NameRecognizer, load_name_recognizer
+from privault.dlp.detectors.network import (
+    EMAIL_PATTERN,
+    IPV4_PATTERN,
+    IPV6_PATTERN,
+    classify_email,
+    classify_ipv4,
+    classify_ipv6,
+)
+from privault.dlp.detectors.numbers import NUMBER_PATTERN, classify_number
+from privault.dlp.detectors.personal import (
+    ADDRESS_PATTERN,
+    CVV_PATTERN,
+    DOB_PATTERN,
+    classify_address,
+    classify_cvv,
+    classify_dob,
+)
+from privault.dlp.detectors.phones import DEFAULT_REGIONS
+from privault.dlp.detectors.secrets import (
+    JWT_PATTERN,
+    KV_SECRET_PATTERN,
+    PEM_PATTERN,
+    PROVIDER_KEY_PATTERN,
+    classify_jwt,
+    classify_kv_secret,
+    classify_pem,
+    classify_provider_key,
+)
+
+__all__ = [
+    "DEFAULT_REGIONS",
+    "Classifier",
+    "Detector",
+    "Hit",
+    "NameRecognizer",
+    "builtin_detectors",
+    "custom_detectors",
+    "load_name_recognizer",
+    "make_detector",
+    "register_detector",
+    "unregister_detector",
+]
+
+# Spans that are never personal data but contain digit runs; matching them first hides them
+# from the number detector (ISO timestamps, UUIDs, hex digests).
+_SKIP_PATTERN = (
+    r"(?<![\w\-])(?:\d{4}-\d\d-\d\d(?:[T ]\d\d:\d\d(?::\d\d(?:[.,]\d+)?)?(?:Z|[+\-]\d\d:?\d\d)?)?"
+    r"|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+    r"|[0-9a-f]{32,128})(?![\w\-])"
+)
+
+
+def _skip(match: re.Match[str], text: str) -> Iterator[Hit]:
+    return iter(())
+
+
+def builtin_detectors(regions: Sequence[str] = DEFAULT_REGIONS) -> list[Detector]:
+    """The built-in detectors; ``regions`` are tried for phone numbers without a country code."""
+    region_tuple = tuple(regions)
+
+    def numbers(match: re.Match[str], text: str) -> Iterator[Hit]:
+        return classify_number(match, text, region_tuple)
+
+    return [
+        Detector("private_key", PEM_PATTERN, classify_pem, ("secret",), 10),
+        Detector("jwt", JWT_PATTERN, classify_jwt, ("secret",), 20),
+        Detector("provider_key", PROVIDER_KEY_PATTERN, classify_provider_key, ("secret",), 30),
+        Detector("cvv", CVV_PATTERN, classify_cvv, ("cvv",), 40),
+        Detector("date_of_birth", DOB_PATTERN, classify_dob, ("date_of_birth",), 50),
+        Detector("kv_secret", KV_SECRET_PATTERN, classify_kv_secret, ("secret",), 60),
+        Detector("email", EMAIL_PATTERN, classify_email, ("email",), 70),
+        Detector("iban", IBAN_PATTERN, classify_iban, ("iban",), 80),
+        Detector("it_fiscal_code", CODICE_FISCALE_PATTERN, classify_codice_fiscale,
+                 ("it_fiscal_code",), 90),  # fmt: skip
+        Detector("uk_nino", NINO_PATTERN, classify_nino, ("uk_nino",), 100),
+        Detector("es_dni", DNI_PATTERN, classify_dni, ("es_dni",), 110),
+        Detector("ipv6", IPV6_PATTERN, classify_ipv6, ("ip_address",), 120),
+        Detector("ipv4", IPV4_PATTERN, classify_ipv4, ("ip_address",), 130),
+        Detector("skip", _SKIP_PATTERN, _skip, (), 140),
+        Detector("address", ADDRESS_PATTERN, classify_address, ("address",), 150),
+        Detector(
+            "number",
+            NUMBER_PATTERN,
+            numbers,
+            ("card", "phone", "us_ssn", "nl_bsn", "bank_routing", "bank_account",
+             "in_aadhaar", "fr_insee", "de_tax_id"),  # fmt: skip
+            160,
+        ),
+    ]
+
+
+_custom: list[Detector] = []
+_lock = threading.Lock()
+_generation = [0]
+
+
+def make_detector(
+    *,
+    name: str,
+    type: str,  # noqa: A002 - mirrors Finding.type
+    pattern: str,
+    validate: Callable[[str], bool] | None = None,
+    validator: str = "none",
+    confidence: float = 0.8,
+    priority: int = 5,
+) -> Detector:
+    """Build a detector from a pattern and an optional ``validate(value) -> bool`` check."""
+    if not 0.0 <= confidence <= 1.0:
+        raise InvalidInput("confidence must be between 0 and 1", code="dlp_bad_confidence")
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise InvalidInput(
+            "detector pattern is not a valid regular expression", code="dlp_bad_pattern", name=name
+        ) from exc
+
+    def classify(match: re.Match[str], text: str) -> Iterator[Hit]:
+        if validate is None or validate(match.group()):
+            yield Hit(type, match.start(), match.end(), confidence, validator)
+
+    return Detector(name, pattern, classify, (type,), priority)
+
+
+def register_detector(detector: Detector) -> None:
+    """Add a detector to every scanner created from now on (replacing one of the same name)."""
+    with _lock:
+        _custom[:] = [existing for existing in _custom if existing.name != detector.name]
+        _custom.append(detector)
+        _generation[0] += 1
+
+
+def unregister_detector(name: str) -> None:
+    """Remove a registered detector by name (no error if it is not registered)."""
+    with _lock:
+        _custom[:] = [existing for existing in _custom if existing.name != name]
+        _generation[0] += 1
+
+
+def custom_detectors() -> tuple[list[Detector], int]:
+    """The registered detectors and the registry's generation (it changes on every edit)."""
+    with _lock:
+        return list(_custom), _generation[0]

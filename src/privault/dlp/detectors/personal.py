@@ -1,0 +1,123 @@
+"""Personal data that needs its context: card security codes, dates of birth, postal addresses."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import date
+from typing import Final
+
+from privault.dlp.detectors.base import Hit
+
+__all__ = ["ADDRESS_PATTERN", "CVV_PATTERN", "DOB_PATTERN"]
+
+CVV_PATTERN: Final = (
+    r"(?i:(?<![\w])(?:cvv2?|cvc2?|csc|cid|card[ _\-]?security[ _\-]?code|security[ _\-]?code|"
+    r"kartenprüfnummer|cryptogramme)(?![\w]))"
+    r"""["']?\s{0,3}(?:[:=]|=>|is)?\s{0,3}["']?(?P<cvv>\d{3,4})(?![\w])"""
+)
+
+
+def classify_cvv(match: re.Match[str], text: str) -> Iterator[Hit]:
+    """Three or four digits right after a CVV/CVC/CSC keyword."""
+    yield Hit("cvv", match.start("cvv"), match.end("cvv"), 0.9, "context")
+
+
+_MONTHS: Final = {
+    name: number
+    for number, names in enumerate(
+        (
+            ("jan", "january", "januar", "janvier", "enero", "gennaio"),
+            ("feb", "february", "februar", "février", "fevrier", "febrero", "febbraio"),
+            ("mar", "march", "märz", "marz", "mars", "marzo"),
+            ("apr", "april", "avril", "abril", "aprile"),
+            ("may", "mai", "mayo", "maggio"),
+            ("jun", "june", "juni", "juin", "junio", "giugno"),
+            ("jul", "july", "juli", "juillet", "julio", "luglio"),
+            ("aug", "august", "août", "aout", "agosto"),
+            ("sep", "sept", "september", "septembre", "septiembre", "settembre"),
+            ("oct", "october", "oktober", "octobre", "octubre", "ottobre"),
+            ("nov", "november", "novembre", "noviembre"),
+            ("dec", "december", "dezember", "décembre", "decembre", "diciembre", "dicembre"),
+        ),
+        start=1,
+    )
+    for name in names
+}
+DOB_PATTERN: Final = (
+    r"(?i:(?<![\w])(?:dob|d\.o\.b\.?|date[ _\-]?of[ _\-]?birth|birth[ _\-]?date|birthday|"
+    r"born(?: on)?|geburtsdatum|geboren(?: am)?|geb\.|date de naissance|né(?:e)? le|"
+    r"fecha de nacimiento|data di nascita|nato il|nata il|geboortedatum)(?![\w]))"
+    r"""["']?\s{0,3}(?:[:=]|=>)?\s{0,3}["']?(?P<dob>"""
+    r"(?P<iso>\d{4})-(?P<im>\d\d)-(?P<id>\d\d)"
+    r"|(?P<a>\d{1,2})[./\-](?P<b>\d{1,2})[./\-](?P<y>\d{4}|\d{2})"
+    r"|(?P<d1>\d{1,2})\.? (?P<m1>[^\W\d]{3,10})\.? (?P<y1>\d{4})"
+    r"|(?P<m2>[^\W\d]{3,10})\.? (?P<d2>\d{1,2}),? (?P<y2>\d{4}))(?![\w])"
+)
+
+
+def _valid_birth(year: int, month: int, day: int) -> bool:
+    try:
+        born = date(year, month, day)
+    except ValueError:
+        return False
+    return date(1900, 1, 1) <= born <= date.today()
+
+
+def classify_dob(match: re.Match[str], text: str) -> Iterator[Hit]:
+    """A real calendar date, not in the future, right after a date-of-birth keyword."""
+    g = match.groupdict()
+    candidates: list[tuple[int, int, int]] = []
+    if g["iso"]:
+        candidates.append((int(g["iso"]), int(g["im"]), int(g["id"])))
+    elif g["a"]:
+        year = int(g["y"])
+        if len(g["y"]) == 2:
+            year += 1900 if year > date.today().year % 100 else 2000
+        first, second = int(g["a"]), int(g["b"])
+        candidates += [(year, second, first), (year, first, second)]
+    elif g["d1"]:
+        month = _MONTHS.get(g["m1"].lower().rstrip("."))
+        if month:
+            candidates.append((int(g["y1"]), month, int(g["d1"])))
+    else:
+        month = _MONTHS.get(g["m2"].lower().rstrip("."))
+        if month:
+            candidates.append((int(g["y2"]), month, int(g["d2"])))
+    if any(_valid_birth(*candidate) for candidate in candidates):
+        yield Hit("date_of_birth", match.start("dob"), match.end("dob"), 0.85, "date")
+
+
+_STREET_EN: Final = (
+    r"Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|"
+    r"Terrace|Parkway|Pkwy|Circle|Cir|Square|Sq|Highway|Hwy|Crescent|Close|Gardens|Grove|Row|"
+    r"Trail|Walk|Mews|Hill|Park|Ridge|Loop|Pike|Point|Ville|Views?|Burgs?|Crossing|Estates?|"
+    r"Fields?|Flats?|Forks?|Junction|Lakes?|Manors?|Meadows?|Mills?|Plains?|Ports?|Springs?|"
+    r"Stravenue|Summit|Tunnel|Turnpike|Union|Valleys?|Village|Wells?|Heights|Islands?|Ranch|"
+    r"Run|Shoals?|Shores?|Spur|Station|Stream|Track|Creek|Cove|Curve|Dale|Dam|Divide|Expressway|"
+    r"Extension|Falls?|Ferry|Ford|Forest|Fort|Freeway|Garden|Gateway|Glen|Green|Harbor|Haven|"
+    r"Hollow|Inlet|Key|Knolls?|Landing|Lights?|Lodge|Mall|Motorway|Mount|Mountain|Neck|Orchard|"
+    r"Oval|Pass|Path|Pines?|Plaza|Prairie|Radial|Ramp|Rapids?|Rest|Route|Skyway|Squares?|Via|"
+    r"Vista|Alley|Arcade|Bayou|Beach|Bend|Bluffs?|Bottom|Branch|Bridge|Brook|Bypass|Camp|"
+    r"Canyon|Cape|Causeway|Center|Centre|Cliffs?|Club|Common|Corners?|Course|Courts?|Coves?"
+)
+ADDRESS_PATTERN: Final = (
+    # English: "221B Baker Street", "1600 Pennsylvania Ave NW, Apt 4".
+    r"(?<![\w\-./])\d{1,5}[A-Za-z]?,? (?:[A-Z][a-z]+\.? ){1,4}(?:" + _STREET_EN + r")\b\.?"
+    r"(?: (?:N|S|E|W|NE|NW|SE|SW)\b)?(?:,? (?:Apt\.?|Suite|Unit|#) ?\d+[A-Za-z]?)?"
+    # German/Dutch: "Hauptstraße 12a", "Keizersgracht 123".
+    r"|(?<![\w\-])[A-ZÄÖÜ][a-zäöüß\-]{2,30}(?:straße|strasse|str\.|weg|gasse|platz|allee|ring|"
+    r"damm|ufer|chaussee|straat|laan|gracht|plein|kade|steeg|singel)"
+    r" \d{1,4}(?: ?[a-zA-Z](?![\w]))?"
+    # French/Spanish/Italian: "12 rue de la Paix", "Calle Mayor 5", "Via Roma 10".
+    r"|(?<![\w\-./])\d{1,4}(?: ?(?:bis|ter))?,? (?:rue|avenue|boulevard|bd|place|chemin|allée|"
+    r"impasse|quai|route|cours) (?:(?:de la|de l'|du|des|de|d') ?)?[A-ZÉÈ][\w'\-]+(?: [A-Z][\w'\-]+){0,3}"
+    r"|(?<![\w\-])(?:Calle|C/|Avenida|Avda\.|Plaza|Paseo|Camino|Carrer|Via|Viale|Piazza|Corso|"
+    r"Largo|Vicolo|Strada|Contrada|Borgo) (?:(?:de la|del|de|dei|della|di) )?[A-ZÁÉÍÓÚ][\w'\-]+"
+    r"(?: [A-Z][\w'\-]+){0,3},? (?:n\.? ?|nº ?)?\d{1,4}"
+)
+
+
+def classify_address(match: re.Match[str], text: str) -> Iterator[Hit]:
+    """A street line matched by the heuristic patterns; no validator exists for addresses."""
+    yield Hit("address", match.start(), match.end(), 0.6, "heuristic")

@@ -1,0 +1,188 @@
+"""Tokens the shop keeps in its own systems instead of customer data.
+
+Three kinds, each leaking exactly what ``docs/tokens.md`` states and nothing more:
+
+- random (``tok_<region>_<32 base32 chars>``): 160 bits from ``secrets``; reveals the region only.
+- deterministic (``tok_<region>_d_<32 base32 chars>``): HMAC-SHA256 of the normalised value under
+  a key derived per (region, collection, field); equal values in one field give equal tokens.
+- card: a digit string of the card number's length keeping BIN and last four, with a random
+  middle chosen so the whole string fails the Luhn check and can never pass for a real card.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+import secrets
+from typing import Final
+
+from privault.crypto.blind_index import derive_field_key, normalise
+from privault.errors import InvalidInput
+
+__all__ = [
+    "DETERMINISTIC_KEY_PURPOSE",
+    "DeterministicTokenizer",
+    "is_card_security_code_field",
+    "luhn_valid",
+    "new_card_token",
+    "new_random_token",
+    "parse_token_region",
+]
+
+DETERMINISTIC_KEY_PURPOSE: Final = "privault/token/deterministic/v1"
+# 20 bytes is 160 bits and exactly 32 base32 characters, so no padding is ever stripped and both
+# token kinds share one body length.
+_TOKEN_BYTES: Final = 20
+_REGION_RE: Final = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
+_TOKEN_RE: Final = re.compile(r"tok_([a-z0-9][a-z0-9-]{0,62})_(?:d_)?[a-z2-7]{32}")
+# Names come from the data map; the bound stops unchecked names growing the key cache.
+_MAX_CACHED_KEYS: Final = 4096
+_CARD_MIN_DIGITS: Final = 12
+_CARD_MAX_DIGITS: Final = 19
+# Below 13 digits, BIN and last four would leave two hidden digits, one of them fixed by the
+# Luhn check of the real number: ten guesses. Such short numbers keep their last four only.
+_CARD_MIN_DIGITS_FOR_BIN: Final = 13
+_SECURITY_CODE_NAMES: Final = frozenset(
+    {
+        "cvv",
+        "cvv2",
+        "cvc",
+        "cvc2",
+        "cid",
+        "csc",
+        "cvn",
+        "cav2",
+        "securitycode",
+        "cardsecuritycode",
+        "cardverificationvalue",
+        "cardverificationcode",
+        "cardcode",
+    }
+)
+
+
+def _check_region(region: str) -> None:
+    if not isinstance(region, str) or not _REGION_RE.fullmatch(region):
+        raise InvalidInput(
+            "region must be 1-63 lower-case letters, digits or '-'", code="invalid_region"
+        )
+
+
+def _b32(raw: bytes) -> str:
+    return base64.b32encode(raw).decode("ascii").lower()
+
+
+def new_random_token(region: str) -> str:
+    """Return a new opaque token for a value stored in ``region``, e.g. ``tok_eu_...``."""
+    _check_region(region)
+    return f"tok_{region}_{_b32(secrets.token_bytes(_TOKEN_BYTES))}"
+
+
+def parse_token_region(token: str) -> str | None:
+    """Return the region named by a random or deterministic token, or None for anything else."""
+    if not isinstance(token, str):
+        return None
+    match = _TOKEN_RE.fullmatch(token)
+    return match.group(1) if match else None
+
+
+class DeterministicTokenizer:
+    """Issues tokens that are equal exactly when the normalised values in one field are equal.
+
+    The region is part of the key derivation: the same customer in ``eu`` and ``us`` gets
+    unrelated tokens, so tokens cannot join data across regions, which are separate security
+    and residency domains with their own keys everywhere else.
+    """
+
+    def __init__(self, root_key: bytes) -> None:
+        # derive_field_key validates the root key; do it now so a bad key fails at start-up.
+        derive_field_key(root_key, purpose=DETERMINISTIC_KEY_PURPOSE, collection="-", field="-")
+        self._root_key = root_key
+        self._keys: dict[tuple[str, str, str], bytes] = {}
+
+    def _key(self, region: str, collection: str, field: str) -> bytes:
+        cache_key = (region, collection, field)
+        key = self._keys.get(cache_key)
+        if key is None:
+            key = derive_field_key(
+                self._root_key,
+                purpose=f"{DETERMINISTIC_KEY_PURPOSE}/{region}",
+                collection=collection,
+                field=field,
+            )
+            if len(self._keys) < _MAX_CACHED_KEYS:
+                self._keys[cache_key] = key
+        return key
+
+    def token(
+        self,
+        *,
+        region: str,
+        collection: str,
+        field: str,
+        field_type: str,
+        value: str,
+        default_phone_region: str = "US",
+    ) -> str:
+        """Return the deterministic token of a value, e.g. ``tok_eu_d_...``."""
+        _check_region(region)
+        canonical = normalise(field_type, value, default_region=default_phone_region)
+        key = self._key(region, collection, field)
+        mac = hmac.new(key, canonical.encode("utf-8"), hashlib.sha256).digest()
+        return f"tok_{region}_d_{_b32(mac[:_TOKEN_BYTES])}"
+
+
+def luhn_valid(digits: str) -> bool:
+    """Whether a string of ASCII digits passes the Luhn (mod 10) check."""
+    if not digits or not digits.isascii() or not digits.isdigit():
+        return False
+    total = 0
+    for position, char in enumerate(reversed(digits)):
+        digit = int(char)
+        if position % 2 == 1:
+            digit *= 2
+            if digit > 9:
+                digit -= 9
+        total += digit
+    return total % 10 == 0
+
+
+def new_card_token(card_number: str) -> str:
+    """Return a Luhn-invalid stand-in of the same length keeping the BIN and the last four digits.
+
+    Spaces and dashes are ignored. 13-19 digit numbers keep their first six and last four digits;
+    12-digit numbers keep only the last four. The middle is uniform over the completions that
+    fail the Luhn check (rejection sampling), so the token can never be mistaken for a card.
+    """
+    if not isinstance(card_number, str):
+        raise InvalidInput("card number must be a string", code="invalid_card_number")
+    digits = card_number.replace(" ", "").replace("-", "")
+    if not digits.isascii() or not digits.isdigit():
+        raise InvalidInput("card number must contain only digits", code="invalid_card_number")
+    if not _CARD_MIN_DIGITS <= len(digits) <= _CARD_MAX_DIGITS:
+        raise InvalidInput(
+            f"card number must have {_CARD_MIN_DIGITS}-{_CARD_MAX_DIGITS} digits",
+            code="invalid_card_number",
+        )
+    head = digits[:6] if len(digits) >= _CARD_MIN_DIGITS_FOR_BIN else ""
+    tail = digits[-4:]
+    hidden = len(digits) - len(head) - len(tail)
+    while True:
+        # At least nine completions in ten fail the check, so this loops about 1.1 times.
+        middle = str(secrets.randbelow(10**hidden)).zfill(hidden)
+        candidate = head + middle + tail
+        if not luhn_valid(candidate):
+            return candidate
+
+
+def is_card_security_code_field(name: str) -> bool:
+    """Whether a field name looks like a card security code (CVV/CVC), which must never be stored.
+
+    A heuristic on the name only: case, separators and a ``card`` prefix are ignored.
+    """
+    compact = "".join(ch for ch in name.casefold() if ch.isalnum())
+    if compact in _SECURITY_CODE_NAMES:
+        return True
+    return any(marker in compact for marker in ("cvv", "cvc", "securitycode"))
