@@ -6,8 +6,7 @@ import os
 from dataclasses import dataclass
 
 from privault.config import Settings
-from privault.crypto import KeyStore
-from privault.crypto.derived import root_key_path
+from privault.crypto import KeyStore, root_key_path
 from privault.datamap import load_datamap, starter_datamap_text
 from privault.db import Database, current_revision, upgrade
 from privault.errors import Conflict

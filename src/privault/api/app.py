@@ -12,7 +12,7 @@ from sqlalchemy import text
 from privault import __version__
 from privault.api import errors
 from privault.config import Settings
-from privault.db import head_revision
+from privault.db import SCHEMA_REVISION
 from privault.vault import Vault
 
 
@@ -62,6 +62,6 @@ def create_app(settings: Settings, *, vault: Vault | None = None) -> FastAPI:
     @app.get("/version", tags=["operations"], summary="Version")
     def version() -> VersionInfo:
         """The running privault version and database schema revision."""
-        return VersionInfo(version=__version__, schema_revision=head_revision())
+        return VersionInfo(version=__version__, schema_revision=SCHEMA_REVISION)
 
     return app

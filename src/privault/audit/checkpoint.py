@@ -21,7 +21,7 @@ import base64
 import binascii
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -245,7 +245,7 @@ class CheckpointSigner:
         self, origin: str, tree_size: int, root_hash: bytes, timestamp: datetime
     ) -> Checkpoint:
         """Sign the log's size and root at ``timestamp`` (timezone-aware; stored in UTC)."""
-        # Build once unsigned-shaped to validate every field before anything is signed.
+        # Validate every field (through the dataclass) before anything is signed.
         draft = Checkpoint(
             origin=origin,
             tree_size=tree_size,
@@ -255,14 +255,7 @@ class CheckpointSigner:
             signature=bytes(_SIGNATURE_SIZE),
         )
         signature = self._private_key.sign(_signed_message(draft.body()))
-        return Checkpoint(
-            origin=draft.origin,
-            tree_size=draft.tree_size,
-            root_hash=draft.root_hash,
-            timestamp=draft.timestamp,
-            key_id=draft.key_id,
-            signature=signature,
-        )
+        return replace(draft, signature=signature)
 
 
 def verify_checkpoint(cp: Checkpoint, public_key: Ed25519PublicKey) -> bool:

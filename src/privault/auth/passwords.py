@@ -26,9 +26,9 @@ import argon2
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 # zxcvbn ships no type information; what is used here is wrapped in typed helpers below.
-from zxcvbn import matching as _zxcvbn_matching  # type: ignore[import-untyped]
+from zxcvbn import matching as _zxcvbn_matching
 from zxcvbn import zxcvbn as _zxcvbn
-from zxcvbn.frequency_lists import FREQUENCY_LISTS  # type: ignore[import-untyped]
+from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 from privault.errors import IntegrityViolation, InvalidInput, Unavailable
 
@@ -50,6 +50,7 @@ DEFAULT_MAX_PASSWORD_LENGTH = 1024
 
 _ZXCVBN_INPUT_LIMIT = 100  # zxcvbn is super-linear in length; the estimate only needs a prefix
 _ZXCVBN_LOCK = threading.Lock()  # zxcvbn stores the current user_inputs in a module global
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def normalise_password(password: str, *, max_length: int = DEFAULT_MAX_PASSWORD_LENGTH) -> str:
@@ -62,13 +63,11 @@ def normalise_password(password: str, *, max_length: int = DEFAULT_MAX_PASSWORD_
     normalised = unicodedata.normalize("NFKC", password)
     if len(normalised) > max_length:
         raise _too_long(max_length)
-    try:
-        normalised.encode("utf-8")
-    except UnicodeEncodeError:
-        # Lone surrogates arrive through JSON escapes; they are not text and cannot be hashed.
-        raise InvalidInput(
-            "password contains invalid Unicode", code="password_invalid_unicode"
-        ) from None
+    # Lone surrogates arrive through JSON escapes; they are not text and cannot be hashed.
+    # Tested without try/except: a caught UnicodeEncodeError would carry the password along
+    # as the new error's __context__.
+    if _SURROGATE.search(normalised):
+        raise InvalidInput("password contains invalid Unicode", code="password_invalid_unicode")
     return normalised
 
 
@@ -360,6 +359,15 @@ class Argon2Parameters:
     salt_len: int = 16
     """Random salt length in bytes (RFC 9106 recommends 16)."""
 
+    def __post_init__(self) -> None:
+        if (
+            min(self.time_cost, self.parallelism) < 1
+            or self.memory_kib < 8 * self.parallelism
+            or self.hash_len < 4
+            or self.salt_len < 8
+        ):
+            raise InvalidInput("argon2 parameters are invalid", code="bad_hash_parameters")
+
     def meets_owasp_minimum(self) -> bool:
         """Whether these parameters are at least OWASP's argon2id floor."""
         return (
@@ -429,7 +437,10 @@ class PasswordHasher:
         secret = self._secret(
             normalise_password(password, max_length=self._max_length), self._pepper
         )
-        argon_hash = self._argon.hash(secret)
+        try:
+            argon_hash = self._argon.hash(secret)
+        except argon2.exceptions.HashingError as exc:  # e.g. memory could not be allocated
+            raise Unavailable("password hashing failed", code="password_hashing_failed") from exc
         if self._pepper is None:
             return argon_hash
         return f"{_PEPPER_SCHEME}:{self._pepper.key_id}:{argon_hash}"

@@ -10,19 +10,9 @@ from __future__ import annotations
 import os
 import time
 
-_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford base32, lower case
-
-
-def _b32(value: int, length: int) -> str:
-    chars = []
-    for _ in range(length):
-        chars.append(_ALPHABET[value & 31])
-        value >>= 5
-    return "".join(reversed(chars))
-
 
 def new_id(prefix: str) -> str:
-    """Return a new id like ``rec_01hv7k3x9d2m4q8r6t0w5y1z3b``: 48-bit ms time + 80 random bits."""
+    """Return a new id like ``rec_018f3a2b4c5d9e8f7a6b5c4d3e2f1a0b``: 48-bit ms time + 80 random
+    bits, in hex so ids sort by creation time."""
     millis = time.time_ns() // 1_000_000
-    rand = int.from_bytes(os.urandom(10), "big")
-    return f"{prefix}_{_b32((millis << 80) | rand, 26)}"
+    return f"{prefix}_{millis:012x}{os.urandom(10).hex()}"

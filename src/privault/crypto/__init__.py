@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
-from privault.crypto.derived import DerivedKeys
-from privault.crypto.envelope import FieldCipher, field_context
+from privault.crypto import repository as subject_keys
+from privault.crypto.blind_index import (
+    BlindIndexer,
+    check_field_type,
+    check_root_key,
+    derive_field_key,
+    normalise,
+)
+from privault.crypto.derived import DerivedKeys, root_key_path
+from privault.crypto.envelope import FieldCipher, field_context, field_context_format
 from privault.crypto.keyfile import KeyProtection
 from privault.crypto.keyring import MasterKeyring, MasterKeyVersion
 from privault.crypto.keystore import KeyStore, NewSubjectKey, protection_from_settings
 from privault.crypto.ledger import ErasureLedger
+from privault.crypto.models import SubjectKey
 
 __all__ = [
+    "BlindIndexer",
     "DerivedKeys",
     "ErasureLedger",
     "FieldCipher",
@@ -18,6 +28,14 @@ __all__ = [
     "MasterKeyVersion",
     "MasterKeyring",
     "NewSubjectKey",
+    "SubjectKey",
+    "check_field_type",
+    "check_root_key",
+    "derive_field_key",
     "field_context",
+    "field_context_format",
+    "normalise",
     "protection_from_settings",
+    "root_key_path",
+    "subject_keys",
 ]

@@ -33,6 +33,8 @@ __all__ = [
     "INDEX_LENGTH",
     "MIN_ROOT_KEY_LENGTH",
     "BlindIndexer",
+    "check_field_type",
+    "check_root_key",
     "derive_field_key",
     "normalise",
 ]
@@ -64,7 +66,8 @@ _MAX_CACHED_KEYS: Final = 4096
 _MAX_PHONE_LENGTH: Final = 250
 
 
-def _check_field_type(field_type: str) -> None:
+def check_field_type(field_type: str) -> None:
+    """Raise ``InvalidInput`` unless ``field_type`` is one of ``FIELD_TYPES``."""
     if field_type not in FIELD_TYPES:
         raise InvalidInput("unknown field type", code="unknown_field_type", field_type=field_type)
 
@@ -139,7 +142,7 @@ _NORMALISERS: Final[dict[str, Callable[[str], str]]] = {
 
 def normalise(field_type: str, value: str, *, default_region: str = "US") -> str:
     """Bring a value to the one canonical form its field type searches and tokenises by."""
-    _check_field_type(field_type)
+    check_field_type(field_type)
     if not isinstance(value, str):
         raise InvalidInput("value must be a string", code="invalid_value", field_type=field_type)
     if field_type == "phone":
@@ -153,7 +156,8 @@ def _length_prefixed(part: str) -> bytes:
     return len(raw).to_bytes(4, "big") + raw
 
 
-def _check_root_key(root_key: bytes) -> None:
+def check_root_key(root_key: bytes) -> None:
+    """Raise ``InvalidInput`` unless ``root_key`` is bytes of at least 32 bytes."""
     if not isinstance(root_key, bytes) or len(root_key) < MIN_ROOT_KEY_LENGTH:
         raise InvalidInput(
             f"root key must be at least {MIN_ROOT_KEY_LENGTH} bytes", code="invalid_root_key"
@@ -167,7 +171,7 @@ def _check_name(kind: str, name: str) -> None:
 
 def derive_field_key(root_key: bytes, *, purpose: str, collection: str, field: str) -> bytes:
     """Derive the 32-byte key of one purpose for one (collection, field) with HKDF-SHA256."""
-    _check_root_key(root_key)
+    check_root_key(root_key)
     _check_name("collection", collection)
     _check_name("field", field)
     # Length prefixes keep the encoding injective: ("ab", "c") and ("a", "bc") never share a key.
@@ -180,7 +184,7 @@ class BlindIndexer:
     """Computes blind indexes under per-(collection, field) keys derived from one root key."""
 
     def __init__(self, root_key: bytes) -> None:
-        _check_root_key(root_key)
+        check_root_key(root_key)
         self._root_key = root_key
         self._keys: dict[tuple[str, str], bytes] = {}
 

@@ -30,6 +30,7 @@ def _wrap_context(region: str, key_id: str, subject_id: str) -> bytes:
 class NewSubjectKey:
     """A freshly made customer key: what to store, and the cipher to use right away."""
 
+    region: str
     key_id: str
     wrapped_key: bytes
     master_key_id: int
@@ -92,7 +93,7 @@ class KeyStore:
         wrapped, master_key_id = self.masters.wrap(
             region, data_key, _wrap_context(region, key_id, subject_id)
         )
-        return NewSubjectKey(key_id, wrapped, master_key_id, FieldCipher(data_key, key_id))
+        return NewSubjectKey(region, key_id, wrapped, master_key_id, FieldCipher(data_key, key_id))
 
     def open_subject_key(
         self, *, region: str, subject_id: str, key_id: str, wrapped_key: bytes

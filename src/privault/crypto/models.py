@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Index, LargeBinary, String
+from sqlalchemy import BigInteger, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from privault.db.base import Base, UTCDateTime
@@ -26,5 +26,3 @@ class SubjectKey(Base):
     wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     rewrapped_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-
-    __table_args__ = (Index("ix_subject_keys_region_master", "region", "master_key_id"),)

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Table, delete, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Table, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from privault.crypto.models import SubjectKey
+from privault.db.bulk import insert_rows
 
 _CHUNK = 500
 
@@ -30,24 +29,26 @@ def get_many(*, db_session: Session, subject_ids: Sequence[str]) -> dict[str, Su
     return found
 
 
-def insert_missing(*, db_session: Session, rows: Sequence[dict[str, Any]]) -> set[str]:
-    """Insert key rows, skipping customers another writer created first; return inserted ids."""
-    if not rows:
-        return set()
-    dialect = db_session.get_bind().dialect.name
+KEY_COLUMNS = ("subject_id", "region", "key_id", "master_key_id", "wrapped_key")
+
+
+def insert_missing(
+    *, db_session: Session, rows: Sequence[tuple[str, str, str, int, bytes]], at: datetime
+) -> bool:
+    """Insert key rows (ordered as KEY_COLUMNS), skipping customers another writer created
+    first. Returns True when every row went in, False when some may have been skipped."""
     table = SubjectKey.__table__
     if not isinstance(table, Table):
         raise TypeError("subject_keys is not a Table")
-    if dialect == "postgresql":
-        stmt: Any = postgresql.insert(table).on_conflict_do_nothing(index_elements=["subject_id"])
-    elif dialect == "sqlite":
-        stmt = sqlite.insert(table).on_conflict_do_nothing(index_elements=["subject_id"])
-    else:
-        stmt = insert(table)
-    inserted: set[str] = set()
-    result = db_session.execute(stmt.returning(table.c.subject_id), list(rows))
-    inserted.update(result.scalars().all())
-    return inserted
+    inserted = insert_rows(
+        db_session,
+        table,
+        rows,
+        columns=KEY_COLUMNS,
+        constants={"created_at": at, "rewrapped_at": None},
+        skip_conflicts_on=["subject_id"],
+    )
+    return inserted == len(rows)
 
 
 def delete_subject(*, db_session: Session, subject_id: str) -> None:

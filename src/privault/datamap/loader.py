@@ -300,7 +300,7 @@ class _Reader:
     def category(self, data: dict[Any, Any], path: str) -> str | None:
         value = data.get("category")
         where = _join(path, "category")
-        if "category" not in data or value in DATA_CATEGORIES:
+        if "category" not in data or (isinstance(value, str) and value in DATA_CATEGORIES):
             return value if isinstance(value, str) else None
         if not isinstance(value, str):
             self.issue(where, f"expected a data category such as 'user.name', got {_kind(value)}")

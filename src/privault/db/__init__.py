@@ -4,14 +4,22 @@ from __future__ import annotations
 
 from privault.db.base import Base, UTCDateTime
 from privault.db.engine import Database, session_scope
-from privault.db.migrate import current_revision, head_revision, upgrade
+from privault.db.migrate import (
+    SCHEMA_REVISION,
+    current_revision,
+    head_revision,
+    stored_revision,
+    upgrade,
+)
 
 __all__ = [
+    "SCHEMA_REVISION",
     "Base",
     "Database",
     "UTCDateTime",
     "current_revision",
     "head_revision",
     "session_scope",
+    "stored_revision",
     "upgrade",
 ]

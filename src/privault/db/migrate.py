@@ -2,14 +2,33 @@
 
 from __future__ import annotations
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Engine, inspect, text
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+# Alembic is imported when a migration function runs, not with privault.db: processes that
+# only read and write records (API workers, import workers) do not pay its memory.
+
+
+# The revision this version of privault's code expects. A test keeps it equal to the newest
+# migration, so opening a database checks it without loading Alembic.
+SCHEMA_REVISION = "0001_vault"
+
+
+def stored_revision(engine: Engine) -> str | None:
+    """The revision recorded in the database, read with plain SQL (no Alembic import)."""
+    with engine.connect() as connection:
+        if not inspect(connection).has_table("alembic_version"):
+            return None
+        return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
 def _config() -> Config:
+    from alembic.config import Config  # noqa: PLC0415 - see above
+
     config = Config()
     config.set_main_option("script_location", "privault.db:migrations")
     return config
@@ -17,6 +36,8 @@ def _config() -> Config:
 
 def head_revision() -> str:
     """The newest revision this version of privault knows."""
+    from alembic.script import ScriptDirectory  # noqa: PLC0415 - see above
+
     head = ScriptDirectory.from_config(_config()).get_current_head()
     if head is None:
         raise RuntimeError("privault ships no migrations")
@@ -25,12 +46,16 @@ def head_revision() -> str:
 
 def current_revision(engine: Engine) -> str | None:
     """The revision the database is at, or None for an empty database."""
+    from alembic.runtime.migration import MigrationContext  # noqa: PLC0415 - see above
+
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Upgrade the database to ``revision`` in one transaction."""
+    from alembic import command  # noqa: PLC0415 - see above
+
     config = _config()
     with engine.begin() as connection:
         config.attributes["connection"] = connection

@@ -106,7 +106,9 @@ def insee_valid(nir: str) -> bool:
     if len(nir) != 15 or nir[0] not in "1278":
         return False
     month = nir[3:5]
-    if not month.isdigit() or not (1 <= int(month) <= 12 or 20 <= int(month) <= 42 or 50 <= int(month) <= 99):
+    if not month.isdigit() or not (
+        1 <= int(month) <= 12 or 20 <= int(month) <= 42 or 50 <= int(month) <= 99
+    ):
         return False
     body = nir[:13].upper().replace("2A", "19").replace("2B", "18")
     if not body.isdigit() or not nir[13:].isdigit():

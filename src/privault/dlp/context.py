@@ -10,16 +10,18 @@ from __future__ import annotations
 import re
 from typing import Final
 
-__all__ = ["NEGATIVE", "KeyHint", "key_hint"]
+__all__ = ["NEGATIVE", "KeyHint", "adjust", "key_hint"]
 
 NEGATIVE: Final = "negative"
 
 _WINDOW = 40
-# The last one or two words before the candidate, with up to a few quote/colon/equals characters.
-_KEY_RE = re.compile(
-    r"([A-Za-z][A-Za-z0-9]*)(?:[ _.\-]([A-Za-z][A-Za-z0-9]*))?(?:[ _.\-]([A-Za-z][A-Za-z0-9]*))?"
-    r"""["'\]>)]?\s{0,3}(?:[:=#]|=>|->|\s(?:is|at|on|of|no|nr)\.?)?\s{0,3}["'(\[<]?\s?$"""
+# Read backwards: the window before the candidate is reversed, so that one anchored match finds
+# the separator (quotes, colon, equals, "=>") and the up to three words before it.
+_REVERSED_KEY_RE = re.compile(
+    r"""\s?["'(\[<]?\s{0,3}(?:[:=#]|>=|>-)?\s{0,3}["'\]>)]?"""
+    r"([A-Za-z0-9]*[A-Za-z])(?:[ _.\-]([A-Za-z0-9]*[A-Za-z]))?(?:[ _.\-]([A-Za-z0-9]*[A-Za-z]))?"
 )
+_STOPWORDS: Final = frozenset({"is", "at", "on", "of", "no", "nr", "to", "the", "a", "an", "my"})
 
 _TOKENS: dict[str, str] = {}
 
@@ -39,7 +41,9 @@ _add("iban", "iban")
 _add("bank_routing", "routing", "aba", "rtn", "routingnumber")
 _add("bank_account", "account", "acct", "konto", "kontonummer", "accountnumber", "rekening")
 _add("nl_bsn", "bsn", "burgerservicenummer", "sofinummer")
-_add("de_tax_id", "steuer", "steuerid", "idnr", "steueridentifikationsnummer", "tin", "taxid", "tax")
+_add(
+    "de_tax_id", "steuer", "steuerid", "idnr", "steueridentifikationsnummer", "tin", "taxid", "tax"
+)
 _add("fr_insee", "insee", "nir", "securite", "secu")
 _add("in_aadhaar", "aadhaar", "aadhar", "uid", "uidai")
 _add("uk_nino", "nino", "insurance")
@@ -55,8 +59,8 @@ _add(NEGATIVE, "sku", "ean", "upc", "gtin", "barcode", "isbn", "asin", "order", 
      "timestamp", "time", "epoch", "ms", "bytes", "size", "duration", "latency", "qty",
      "quantity", "count", "price", "amount", "total", "sum", "port", "pid", "product",
      "productid", "item", "itemid", "article", "artikel", "serial", "batch", "lot", "ref",
-     "reference", "txn", "transaction", "payment", "paymentid", "cart", "basket", "id", "nonce",
-     "hash", "checksum", "crc", "offset", "seq", "sequence", "user", "userid", "customerid",
+     "reference", "txn", "transaction", "payment", "paymentid", "cart", "basket", "nonce",
+     "hash", "checksum", "crc", "offset", "seq", "sequence", "userid", "customerid",
      "status")  # fmt: skip
 
 
@@ -82,10 +86,12 @@ def key_hint(text: str, start: int) -> KeyHint:
     """The context hint for a candidate starting at ``start`` in ``text``."""
     if start == 0:
         return KeyHint(None)
-    match = _KEY_RE.search(text, max(0, start - _WINDOW), start)
+    match = _REVERSED_KEY_RE.match(text[max(0, start - _WINDOW) : start][::-1])
     if match is None:
         return KeyHint(None)
-    words = [word.lower() for word in match.groups() if word]
+    words = [word[::-1].lower() for word in reversed(match.groups()) if word]
+    while words and words[-1] in _STOPWORDS:
+        words.pop()
     # A PII word anywhere in the key beats a generic one: "card id" is still a card, and
     # "order phone" a phone; among PII words the one nearest the value decides.
     joined = "".join(words)
@@ -101,12 +107,20 @@ def key_hint(text: str, start: int) -> KeyHint:
     return KeyHint(None)
 
 
+# Types whose values are bare digits (or dotted digits) and so can be mistaken for the ids, sizes
+# and versions that a negative key names; an e-mail address after "user=" is still one.
+_NUMERIC_TYPES: Final = frozenset(
+    {"card", "phone", "us_ssn", "nl_bsn", "bank_routing", "bank_account", "in_aadhaar",
+     "fr_insee", "de_tax_id", "ip_address", "cvv"}
+)  # fmt: skip
+
+
 def adjust(confidence: float, hint: KeyHint, pii_type: str) -> float:
     """Raise a confidence when the key names the type, lower it when the key is an identifier."""
     if hint.hint is None:
         return confidence
     if hint.hint == pii_type:
         return round(confidence + (1.0 - confidence) * 0.6, 3)
-    if hint.negative:
+    if hint.negative and pii_type in _NUMERIC_TYPES:
         return round(confidence * 0.35, 3)
     return confidence

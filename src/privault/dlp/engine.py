@@ -1,7 +1,8 @@
-"""The scanning engine: every detector's pattern joined into one expression, one pass per text."""
+"""The scanning engine: one fast regex pass per detector, validators on the candidates only."""
 
 from __future__ import annotations
 
+import bisect
 import re
 import threading
 from collections.abc import Iterable, Sequence
@@ -19,17 +20,17 @@ from privault.dlp.detectors import (
 from privault.dlp.findings import Finding
 from privault.errors import InvalidInput
 
-__all__ = ["DEFAULT_MIN_CONFIDENCE", "Scanner", "analyze"]
+__all__ = ["DEFAULT_MIN_CONFIDENCE", "Scanner", "analyze", "default_scanner"]
 
 DEFAULT_MIN_CONFIDENCE: Final = 0.5
-_NAMED_GROUP = re.compile(r"\(\?P<\w+>")
 
 
 class Scanner:
     """Finds personal data and secrets in text with a fixed set of detectors and a threshold.
 
-    Build one and reuse it: construction compiles the combined expression, ``analyze`` is then a
-    single ``finditer`` pass plus the validators of the candidates it turns up.
+    Build one and reuse it: construction compiles the patterns; ``analyze`` runs each detector's
+    pattern once over the text (each opens with a literal or character class, so the regex engine
+    skips to candidate positions) and validates only the candidates.
     """
 
     def __init__(
@@ -48,18 +49,10 @@ class Scanner:
         if detectors is None:
             custom, _ = custom_detectors()
             detectors = [*builtin_detectors(phone_regions), *custom]
-        chosen = sorted(
-            (d for d in detectors if not d.types or self._wanted_any(d.types)),
-            key=lambda d: d.priority,
+        self.detectors: tuple[Detector, ...] = tuple(
+            sorted((d for d in detectors if self._wanted_any(d.types)), key=lambda d: d.priority)
         )
-        self.detectors: tuple[Detector, ...] = tuple(chosen)
-        self._by_group = {f"d{index}": detector for index, detector in enumerate(chosen)}
-        self._combined = re.compile(
-            "|".join(
-                f"(?P<d{index}>{_NAMED_GROUP.sub('(?:', detector.pattern)})"
-                for index, detector in enumerate(chosen)
-            )
-        )
+        self._folded: dict[str, re.Pattern[str]] = {}
         self._names: NameRecognizer | None
         if isinstance(names, NameRecognizer):
             self._names = names
@@ -81,29 +74,50 @@ class Scanner:
 
     def analyze(self, text: str) -> list[Finding]:
         """All findings in ``text`` at or above the threshold, in order of position."""
-        findings: list[Finding] = []
-        by_group = self._by_group
         minimum = self.min_confidence
         wanted = self.types
-        for match in self._combined.finditer(text):
-            detector = by_group[match.lastgroup or ""]
-            if not detector.types:
-                continue
-            own = detector.compiled.match(text, match.start())
-            if own is None:  # pragma: no cover - the combined branch matched here
-                continue
-            for hit in detector.classify(own, text):
-                if wanted is not None and hit.type not in wanted:
-                    continue
-                confidence = adjust(hit.confidence, key_hint(text, hit.start), hit.type)
-                if confidence >= minimum:
-                    findings.append(
-                        Finding(hit.type, hit.start, hit.end, confidence, hit.validator,
-                                detector.name)  # fmt: skip
+        lowered: str | None = None
+        accepted: list[Finding] = []
+        starts: list[int] = []
+        for detector in self.detectors:
+            pattern = detector.compiled
+            source = text
+            if detector.lowercase:
+                if lowered is None:
+                    lowered = text.lower()
+                if len(lowered) == len(text):
+                    source = lowered
+                else:  # a few characters change length when lower-cased: keep offsets exact
+                    pattern = self._ignorecase(detector)
+            for match in pattern.finditer(source):
+                for hit in detector.classify(match, text):
+                    if wanted is not None and hit.type not in wanted:
+                        continue
+                    confidence = adjust(hit.confidence, key_hint(text, hit.start), hit.type)
+                    if confidence < minimum:
+                        continue
+                    # Detectors run in priority order, so an overlap means a better claim exists.
+                    index = bisect.bisect_left(starts, hit.start)
+                    if index > 0 and accepted[index - 1].end > hit.start:
+                        continue
+                    if index < len(starts) and starts[index] < hit.end:
+                        continue
+                    starts.insert(index, hit.start)
+                    accepted.insert(
+                        index,
+                        Finding(
+                            hit.type, hit.start, hit.end, confidence, hit.validator, detector.name
+                        ),  # fmt: skip
                     )
         if self._names is not None:
-            findings = _merge_names(findings, self._names, text, minimum)
-        return findings
+            accepted = _merge_names(accepted, self._names, text, minimum)
+        return accepted
+
+    def _ignorecase(self, detector: Detector) -> re.Pattern[str]:
+        folded = self._folded.get(detector.name)
+        if folded is None:
+            folded = self._folded[detector.name] = detector.ignorecase()
+        return folded
 
 
 def _merge_names(

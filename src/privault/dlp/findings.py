@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["PII_TYPES", "Finding", "mask_value"]
+__all__ = ["PII_TYPES", "Finding", "LocatedFinding", "mask_value"]
 
 # Every type a built-in detector emits, with the one-line meaning shown in reports and SARIF.
 PII_TYPES: dict[str, str] = {
@@ -79,3 +79,23 @@ def mask_value(value: str, pii_type: str, *, mask_char: str = "*", keep_last: in
         if dot > value.find("@"):
             masked[dot:] = value[dot:]
     return "".join(masked)
+
+
+@dataclass(frozen=True, slots=True)
+class LocatedFinding:
+    """A finding in a file, stream or table: where it is, what it is, and a masked preview.
+
+    ``line`` and ``column`` are 1-based (for CSV, ``line`` is the row number with the header as
+    row 1); ``field`` names the CSV column, JSON pointer, Parquet column or database column.
+    """
+
+    path: str
+    line: int | None
+    column: int | None
+    field: str | None
+    type: str
+    confidence: float
+    validator: str
+    detector: str
+    preview: str
+    length: int

@@ -13,7 +13,7 @@ import typer
 from privault.common.cli import byte_progress, err, settings_of
 from privault.errors import InvalidInput
 from privault.vault.fake import write_customers_csv
-from privault.vault.importer import detect_format, import_stream
+from privault.vault.importer import auto_jobs, detect_format, import_stream
 from privault.vault.schemas import RecordRead, SubjectExport
 from privault.vault.vault import Vault
 
@@ -165,6 +165,12 @@ def import_(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Validate only; store nothing.")
     ] = False,
+    jobs: Annotated[
+        int,
+        typer.Option(
+            help="Worker processes (0 = one per core for inputs of 2 MB or more).", min=0, max=64
+        ),
+    ] = 0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Import customers' records in streamed batches; bad rows are reported by line number."""
@@ -193,6 +199,8 @@ def import_(
                     batch_size=batch_size or settings.imports.batch_size,
                     dry_run=dry_run,
                     on_bytes=lambda n: progress.advance(task, n),
+                    jobs=jobs or auto_jobs(size),
+                    settings=settings,
                 )
         finally:
             if not stdin:

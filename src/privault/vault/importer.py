@@ -8,18 +8,25 @@ rows land.
 
 from __future__ import annotations
 
+import atexit
+import collections
 import contextlib
 import csv
 import io
 import json
+import multiprocessing
+import os
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 from sqlalchemy.orm import Session
 
-from privault.errors import InvalidInput, PrivaultError
+from privault.config import Settings
+from privault.errors import InvalidInput, PrivaultError, Unavailable
 from privault.vault.rules import check_subject_id
 from privault.vault.schemas import RecordCreate
 from privault.vault.service import RecordService
@@ -47,12 +54,6 @@ class ImportReport:
     dry_run: bool = False
     errors: list[RowError] = field(default_factory=list)
 
-    def fail(self, line: int, reason: str) -> None:
-        """Count a bad row, keeping the first MAX_REPORTED_ERRORS reasons."""
-        self.rows_failed += 1
-        if len(self.errors) < MAX_REPORTED_ERRORS:
-            self.errors.append(RowError(line, reason))
-
 
 class _CountingReader(io.RawIOBase):
     """Counts bytes read from a binary stream, for the progress bar."""
@@ -71,6 +72,17 @@ class _CountingReader(io.RawIOBase):
         if self._on_read is not None and size:
             self._on_read(size)
         return size
+
+
+PARALLEL_FROM_BYTES = 2 << 20
+
+
+def auto_jobs(size: int | None) -> int:
+    """Worker processes for an import of ``size`` bytes: one per core (at most 4) for inputs
+    of 2 MB and more or of unknown size, else none (starting workers costs about a second)."""
+    if size is not None and size < PARALLEL_FROM_BYTES:
+        return 1
+    return max(1, min(4, os.cpu_count() or 1))
 
 
 def detect_format(path: Path) -> str:
@@ -151,8 +163,14 @@ def import_stream(
     batch_size: int = 1000,
     dry_run: bool = False,
     on_bytes: Callable[[int], None] | None = None,
+    jobs: int = 1,
+    settings: Settings | None = None,
 ) -> ImportReport:
-    """Import rows from a binary stream into ``collection``; see the module docstring."""
+    """Import rows from a binary stream into ``collection``; see the module docstring.
+
+    ``jobs`` > 1 validates, encrypts and stores batches in that many worker processes (each
+    opens the vault from ``settings``, so it needs them).
+    """
     if fmt not in {"csv", "jsonl"}:
         raise InvalidInput(f"unknown format '{fmt}'; use csv or jsonl", code="unknown_format")
     fields = records.datamap.collections.get(collection)
@@ -164,6 +182,7 @@ def import_stream(
     if region is not None:
         records.datamap.region_or_default(region)
     report = ImportReport(dry_run=dry_run)
+    task = _Task(collection, subject_column, region, dry_run)
     counted = io.BufferedReader(_CountingReader(binary, on_bytes), buffer_size=1 << 16)
     rows: Iterator[tuple[int, dict[str, Any] | str]]
     if fmt == "csv":
@@ -171,47 +190,184 @@ def import_stream(
         rows = _csv_rows(text, allowed=allowed, subject_column=subject_column)
     else:
         rows = _jsonl_rows(counted)
-    batch: list[RecordCreate] = []
-    batch_lines: list[int] = []
-
-    def flush() -> None:
-        if not batch:
-            return
-        if not dry_run:
-            with sessions() as db_session:
-                records.put_many(db_session=db_session, records=batch, validated=True)
-        report.rows_imported += len(batch)
-        batch.clear()
-        batch_lines.clear()
-
+    sink: _Sink = (
+        _PoolSink(settings, jobs=jobs, task=task)
+        if jobs > 1 and not dry_run and settings is not None
+        else _InProcessSink(records, sessions, task=task)
+    )
+    chunk: list[tuple[int, dict[str, Any] | str]] = []
     try:
         for line, row in rows:
             report.rows_read += 1
-            if isinstance(row, str):
-                report.fail(line, row)
-                continue
-            subject = row.pop(subject_column, None)
-            try:
-                check_subject_id(subject)
-            except ValueError as exc:
-                report.fail(line, f"column '{subject_column}': {exc}")
-                continue
-            values = {k: v for k, v in row.items() if v not in ("", None)}
-            try:
-                clean = records.validate(collection=collection, values=values)
-            except PrivaultError as exc:
-                report.fail(line, exc.message)
-                continue
-            batch.append(RecordCreate(collection, str(subject), clean, region))
-            batch_lines.append(line)
-            if len(batch) >= batch_size:
-                flush()
-        flush()
+            chunk.append((line, row))
+            if len(chunk) >= batch_size:
+                sink.submit(chunk, report)
+                chunk = []
+        if chunk:
+            sink.submit(chunk, report)
     except UnicodeDecodeError:
+        sink.abort()
         raise InvalidInput(
             f"the file is not UTF-8 text (after row {report.rows_read})", code="bad_encoding"
         ) from None
+    except BaseException:
+        sink.abort()
+        raise
+    sink.finish(report)
+    report.errors.sort(key=lambda error: error.line)
     return report
+
+
+@dataclass(frozen=True)
+class _Task:
+    """What every batch of one import shares."""
+
+    collection: str
+    subject_column: str
+    region: str | None
+    dry_run: bool
+
+
+def _import_batch(
+    records: RecordService,
+    sessions: SessionScope,
+    task: _Task,
+    chunk: list[tuple[int, dict[str, Any] | str]],
+) -> tuple[int, list[RowError], int]:
+    """Validate a batch of rows and store the good ones in one transaction.
+
+    Returns (rows stored, the bad rows, how many bad rows there were).
+    """
+    good: list[RecordCreate] = []
+    bad: list[RowError] = []
+    for line, row in chunk:
+        parsed = _parse_row(row, records=records, collection=task.collection,
+                            subject_column=task.subject_column, region=task.region)  # fmt: skip
+        if isinstance(parsed, str):
+            bad.append(RowError(line, parsed))
+        else:
+            good.append(parsed)
+    if good and not task.dry_run:
+        with sessions() as db_session:
+            records.put_many(db_session=db_session, records=good, validated=True)
+    return len(good), bad[:MAX_REPORTED_ERRORS], len(bad)
+
+
+def _merge(report: ImportReport, result: tuple[int, list[RowError], int]) -> None:
+    imported, errors, failed = result
+    report.rows_imported += imported
+    report.rows_failed += failed
+    room = MAX_REPORTED_ERRORS - len(report.errors)
+    report.errors.extend(errors[: max(room, 0)])
+
+
+class _Sink:
+    """Where batches of parsed rows go."""
+
+    def submit(self, chunk: list[tuple[int, dict[str, Any] | str]], report: ImportReport) -> None:
+        """Validate and store one batch (now or later)."""
+        raise NotImplementedError
+
+    def finish(self, report: ImportReport) -> None:
+        """Wait for every batch."""
+
+    def abort(self) -> None:
+        """Stop without waiting for queued batches."""
+
+
+class _InProcessSink(_Sink):
+    """Each batch in this process, one after the other."""
+
+    def __init__(self, records: RecordService, sessions: SessionScope, *, task: _Task) -> None:
+        self._records, self._sessions, self._task = records, sessions, task
+
+    def submit(self, chunk: list[tuple[int, dict[str, Any] | str]], report: ImportReport) -> None:
+        """Validate and store the batch now."""
+        _merge(report, _import_batch(self._records, self._sessions, self._task, chunk))
+
+
+_WORKER: dict[str, Any] = {}
+
+
+def _worker_start(settings: Settings) -> None:
+    from privault.vault.vault import Vault  # noqa: PLC0415 - vault imports this module
+
+    vault = Vault.open(settings)
+    _WORKER["vault"] = vault
+    atexit.register(vault.close)
+
+
+def _worker_batch(
+    task: _Task, chunk: list[tuple[int, dict[str, Any] | str]]
+) -> tuple[int, list[RowError], int]:
+    vault = _WORKER["vault"]
+    return _import_batch(vault.records, vault.database.session, task, chunk)
+
+
+class _PoolSink(_Sink):
+    """Batches validated, encrypted and stored by worker processes, a few in flight at once.
+
+    Encryption and validation are CPU-bound Python, so processes (not threads) use the other
+    cores; the database serialises the writes. Each batch is still one transaction, in
+    whichever worker runs it, so a crash leaves whole batches only.
+    """
+
+    def __init__(self, settings: Settings, *, jobs: int, task: _Task) -> None:
+        self._task = task
+        self._limit = jobs * 2
+        self._pending: collections.deque[Future[tuple[int, list[RowError], int]]] = (
+            collections.deque()
+        )
+        self._pool = ProcessPoolExecutor(
+            max_workers=jobs,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_worker_start,
+            initargs=(settings,),
+        )
+
+    def submit(self, chunk: list[tuple[int, dict[str, Any] | str]], report: ImportReport) -> None:
+        """Queue the batch; wait for the oldest when enough are in flight (bounded memory)."""
+        while len(self._pending) >= self._limit:
+            _merge(report, self._pending.popleft().result())
+        self._pending.append(self._pool.submit(_worker_batch, self._task, chunk))
+
+    def finish(self, report: ImportReport) -> None:
+        """Wait for every batch, then stop the workers."""
+        try:
+            while self._pending:
+                _merge(report, self._pending.popleft().result())
+        except BrokenProcessPool as exc:
+            raise Unavailable("an import worker died", code="import_worker_died") from exc
+        finally:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def abort(self) -> None:
+        """Cancel what has not started; batches already running finish (whole) first."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _parse_row(
+    row: dict[str, Any] | str,
+    *,
+    records: RecordService,
+    collection: str,
+    subject_column: str,
+    region: str | None,
+) -> RecordCreate | str:
+    """A validated record, or the reason the row is bad."""
+    if isinstance(row, str):
+        return row
+    subject = row.pop(subject_column, None)
+    try:
+        check_subject_id(subject)
+    except ValueError as exc:
+        return f"column '{subject_column}': {exc}"
+    values = {k: v for k, v in row.items() if v not in ("", None)}
+    try:
+        clean = records.validate(collection=collection, values=values)
+    except PrivaultError as exc:
+        return exc.message
+    return RecordCreate(collection, str(subject), clean, region)
 
 
 def import_file(path: Path, **kwargs: Any) -> ImportReport:

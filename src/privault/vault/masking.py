@@ -18,7 +18,7 @@ from datetime import date, datetime
 from types import MappingProxyType
 from typing import Final, overload
 
-from privault.crypto.blind_index import FIELD_TYPES
+from privault.crypto import check_field_type
 from privault.errors import Conflict, InvalidInput
 
 __all__ = [
@@ -69,7 +69,7 @@ def email_mask(value: str) -> str:
     local, at, domain = value.strip().rpartition("@")
     if not at or not local or not domain or any(ch.isspace() for ch in local + domain):
         return REDACTED
-    if "." not in domain.strip(".") or "@" in domain:
+    if "." not in domain.strip("."):
         return REDACTED
     shown = local[0] if len(local) > 1 else ""
     return f"{shown}***@{domain}"
@@ -202,14 +202,9 @@ TRANSFORMS: Final[Mapping[str, Transform]] = MappingProxyType(_registry)
 _NAME_RE: Final = re.compile(r"[a-z][a-z0-9_]{0,62}")
 
 
-def _check_field_type(field_type: str) -> None:
-    if field_type not in FIELD_TYPES:
-        raise InvalidInput("unknown field type", code="unknown_field_type", field_type=field_type)
-
-
 def default_mask_for(field_type: str) -> str:
     """The transform a ``masked`` view of a field of this type uses."""
-    _check_field_type(field_type)
+    check_field_type(field_type)
     return _DEFAULT_MASKS[field_type]
 
 
@@ -238,7 +233,7 @@ def register_transform(
         if not types:
             raise InvalidInput("types must name at least one field type", code="invalid_types")
         for field_type in types:
-            _check_field_type(field_type)
+            check_field_type(field_type)
     frozen_types = frozenset(types) if types is not None else None
 
     def decorator(f: TransformFunc) -> TransformFunc:
@@ -270,7 +265,7 @@ def apply_transform(name: str, value: str, *, field_type: str) -> str:
     Raises ``InvalidInput`` for an unknown transform or field type, or a transform that does not
     apply to the type. Anything going wrong with the value itself yields ``[REDACTED]``.
     """
-    _check_field_type(field_type)
+    check_field_type(field_type)
     transform = _registry.get(name)
     if transform is None:
         raise InvalidInput("unknown transform", code="unknown_transform", name=name)

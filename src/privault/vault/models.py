@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from privault.db.base import Base, UTCDateTime
@@ -13,7 +13,7 @@ from privault.db.base import Base, UTCDateTime
 class Record(Base):
     """One record of a collection for one customer; every field value is encrypted on its own.
 
-    ``fields`` is a JSON object mapping field name to the base64 of the field's ciphertext. The
+    ``fields`` packs each field's ciphertext with its name (``vault.rules.pack_fields``). Each
     ciphertext's associated data binds collection, field, record id and subject, so a
     ciphertext moved to another field or record fails to decrypt.
     """
@@ -26,12 +26,9 @@ class Record(Base):
         String(255), ForeignKey("subject_keys.subject_id", ondelete="CASCADE")
     )
     region: Mapped[str] = mapped_column(String(63))
-    fields: Mapped[str] = mapped_column(Text)
+    fields: Mapped[bytes] = mapped_column(LargeBinary)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
-    __table_args__ = (
-        Index("ix_records_subject_id", "subject_id"),
-        Index("ix_records_collection_created", "collection", "created_at"),
-    )
+    __table_args__ = (Index("ix_records_subject_id", "subject_id"),)

@@ -3,19 +3,32 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from datetime import datetime
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Table, delete, select
 from sqlalchemy.orm import Session
 
-from privault.crypto.models import SubjectKey
+from privault.crypto import SubjectKey
+from privault.db.bulk import insert_rows
 from privault.vault.models import Record
 
+RECORD_COLUMNS = ("id", "collection", "subject_id", "region", "fields")
 
-def insert_many(*, db_session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert record rows in one executemany."""
-    if rows:
-        db_session.execute(insert(Record), list(rows))
+
+def insert_many(
+    *, db_session: Session, rows: Sequence[tuple[str, str, str, str, bytes]], at: datetime
+) -> None:
+    """Insert new records (tuples ordered as RECORD_COLUMNS), all created at ``at``."""
+    table = Record.__table__
+    if not isinstance(table, Table):
+        raise TypeError("records is not a Table")
+    insert_rows(
+        db_session,
+        table,
+        rows,
+        columns=RECORD_COLUMNS,
+        constants={"version": 1, "created_at": at, "updated_at": at},
+    )
 
 
 def get_with_key(

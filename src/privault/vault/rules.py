@@ -20,16 +20,13 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 MAX_TEXT = 65_536
 
 
+_DOUBLED = str.maketrans("0123456789", "0246813579")  # digit -> digit sum of its double
+_NO_DIGITS = str.maketrans("", "", "0123456789")
+
+
 def luhn_valid(digits: str) -> bool:
-    """Whether a digit string passes the Luhn check."""
-    total = 0
-    for position, char in enumerate(reversed(digits)):
-        digit = ord(char) - 48
-        if position % 2:
-            digit *= 2
-            if digit > 9:
-                digit -= 9
-        total += digit
+    """Whether an ASCII digit string passes the Luhn check."""
+    total = sum(map(int, digits[-1::-2])) + sum(map(int, digits[-2::-2].translate(_DOUBLED)))
     return total % 10 == 0
 
 
@@ -64,7 +61,7 @@ def check_phone(value: str) -> str:
     value = value.strip()
     if not _PHONE.fullmatch(value):
         raise ValueError("not a valid phone number")
-    digits = sum(char.isdigit() for char in value)
+    digits = len(value) - len(value.translate(_NO_DIGITS))
     if not 6 <= digits <= 15:
         raise ValueError("a phone number has 6 to 15 digits")
     return value
@@ -162,3 +159,40 @@ def check_subject_id(subject_id: object) -> str:
     if _CONTROL.search(subject_id) or "\n" in subject_id or "\r" in subject_id:
         raise ValueError("customer id contains control characters")
     return subject_id
+
+
+FIELDS_FORMAT = 1
+
+
+def pack_fields(ciphertexts: dict[str, bytes]) -> bytes:
+    """Pack field ciphertexts into the stored form of a record.
+
+    Layout: format byte, then per field: name length (1 byte), name (UTF-8), ciphertext length
+    (4 bytes, big-endian), ciphertext. Names are data-map identifiers (<= 63 ASCII characters).
+    """
+    parts = [bytes([FIELDS_FORMAT])]
+    for name, ciphertext in ciphertexts.items():
+        encoded = name.encode()
+        parts += (bytes([len(encoded)]), encoded, len(ciphertext).to_bytes(4, "big"), ciphertext)
+    return b"".join(parts)
+
+
+def unpack_fields(packed: bytes) -> dict[str, bytes]:
+    """The field ciphertexts of a stored record; ValueError if the bytes are malformed."""
+    if not packed or packed[0] != FIELDS_FORMAT:
+        raise ValueError("unknown record format")
+    result: dict[str, bytes] = {}
+    offset, end = 1, len(packed)
+    while offset < end:
+        size = packed[offset]
+        name_end = offset + 1 + size
+        length_end = name_end + 4
+        if length_end > end:
+            raise ValueError("record is truncated")
+        name = packed[offset + 1 : name_end].decode("ascii")
+        length = int.from_bytes(packed[name_end:length_end], "big")
+        offset = length_end + length
+        if offset > end or name in result:
+            raise ValueError("record is truncated" if offset > end else "field appears twice")
+        result[name] = packed[length_end:offset]
+    return result

@@ -10,6 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from privault.crypto import NewSubjectKey
 
 
 @dataclass(frozen=True)
@@ -64,3 +68,12 @@ class ErasureReceipt:
     key_id: str
     records_deleted: int
     erased_at: datetime
+
+
+@dataclass
+class PreparedBatch:
+    """Records validated and encrypted, with the new customer keys they need, not yet stored."""
+
+    fresh: dict[str, NewSubjectKey] = field(default_factory=dict)
+    rows: list[tuple[str, str, str, str, bytes]] = field(default_factory=list)
+    sources: list[tuple[RecordCreate, dict[str, str]]] = field(default_factory=list)

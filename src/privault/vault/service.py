@@ -2,26 +2,28 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from sqlalchemy.orm import Session
 
 from privault.common.clock import Clock, SystemClock
 from privault.common.ids import new_id
-from privault.crypto import FieldCipher, KeyStore, field_context
-from privault.crypto import repository as keys_repo
-from privault.crypto.models import SubjectKey
+from privault.crypto import (
+    FieldCipher,
+    KeyStore,
+    NewSubjectKey,
+    SubjectKey,
+    field_context_format,
+)
+from privault.crypto import subject_keys as keys_repo
 from privault.datamap import DataMap
 from privault.errors import IntegrityViolation, InvalidInput, NotFound
 from privault.vault import repository
 from privault.vault.models import Record
-from privault.vault.rules import canonical_value, check_subject_id
+from privault.vault.rules import canonical_value, check_subject_id, pack_fields, unpack_fields
 from privault.vault.schemas import (
     ErasureReceipt,
+    PreparedBatch,
     RecordCreate,
     RecordRead,
     StoredRecord,
@@ -106,55 +108,48 @@ class RecordService:
             wrapped_key=key.wrapped_key,
         )
 
-    def _ciphers_for(
+    def _subject_ciphers(
         self, *, db_session: Session, wanted: Mapping[str, str]
-    ) -> dict[str, tuple[str, FieldCipher]]:
-        """Region and cipher for each customer in ``wanted`` (id -> region), creating keys."""
-        ids = list(wanted)
-        existing = keys_repo.get_many(db_session=db_session, subject_ids=ids)
-        result: dict[str, tuple[str, FieldCipher]] = {}
-        fresh: dict[str, Any] = {}
-        rows: list[dict[str, Any]] = []
-        now = self.clock.now()
-        for subject_id in ids:
+    ) -> tuple[dict[str, tuple[str, FieldCipher]], dict[str, NewSubjectKey]]:
+        """Region and cipher for each customer in ``wanted`` (id -> region), making new keys
+        (not yet stored) for customers the database does not know."""
+        existing = keys_repo.get_many(db_session=db_session, subject_ids=list(wanted))
+        ciphers: dict[str, tuple[str, FieldCipher]] = {}
+        fresh: dict[str, NewSubjectKey] = {}
+        new_key = self.keys.new_subject_key
+        for subject_id, region in wanted.items():
             key = existing.get(subject_id)
             if key is not None:
-                result[subject_id] = (key.region, self._cipher(key))
-                continue
-            region = wanted[subject_id]
-            made = self.keys.new_subject_key(region=region, subject_id=subject_id)
-            fresh[subject_id] = made
-            rows.append(
-                {
-                    "subject_id": subject_id,
-                    "region": region,
-                    "key_id": made.key_id,
-                    "master_key_id": made.master_key_id,
-                    "wrapped_key": made.wrapped_key,
-                    "created_at": now,
-                    "rewrapped_at": None,
-                }
-            )
-        inserted = keys_repo.insert_missing(db_session=db_session, rows=rows)
-        lost = [subject_id for subject_id in fresh if subject_id not in inserted]
-        if lost:  # another writer created these customers between our read and our insert
-            for subject_id, key in keys_repo.get_many(
-                db_session=db_session, subject_ids=lost
-            ).items():
-                result[subject_id] = (key.region, self._cipher(key))
-        for subject_id in inserted:
-            result[subject_id] = (wanted[subject_id], fresh[subject_id].cipher)
-        return result
+                ciphers[subject_id] = (key.region, self._cipher(key))
+            else:
+                made = new_key(region=region, subject_id=subject_id)
+                fresh[subject_id] = made
+                ciphers[subject_id] = (region, made.cipher)
+        return ciphers, fresh
 
     # -- writes -----------------------------------------------------------------------------
 
-    def put_many(
-        self, *, db_session: Session, records: Sequence[RecordCreate], validated: bool = False
-    ) -> list[StoredRecord]:
-        """Store several records in the caller's transaction; all or nothing.
+    def _encrypt_row(
+        self,
+        item: RecordCreate,
+        values: Mapping[str, str],
+        record_id: str,
+        cipher: FieldCipher,
+        region: str,
+    ) -> tuple[str, str, str, str, bytes]:
+        encrypted = cipher.encrypt_fields(
+            values, field_context_format(item.collection, record_id, item.subject_id)
+        )
+        return (record_id, item.collection, item.subject_id, region, pack_fields(encrypted))
 
-        ``validated`` says the values already went through :meth:`validate` (the importer
-        validates row by row to report bad rows, and need not pay twice).
+    def prepare_many(
+        self, *, db_session: Session, records: Sequence[RecordCreate], validated: bool = False
+    ) -> PreparedBatch:
+        """Validate and encrypt records, ready for :meth:`write_prepared`.
+
+        ``db_session`` is only read (the customers' existing keys). ``validated`` says the
+        values already went through :meth:`validate` (the importer validates row by row to
+        report bad rows, and need not pay twice).
         """
         cleaned: list[tuple[RecordCreate, dict[str, str]]] = []
         wanted: dict[str, str] = {}
@@ -170,11 +165,8 @@ class RecordService:
             )
             cleaned.append((item, values))
             wanted.setdefault(item.subject_id, self._region(item.region))
-        ciphers = self._ciphers_for(db_session=db_session, wanted=wanted)
-        now = self.clock.now()
-        rows: list[dict[str, Any]] = []
-        stored: list[StoredRecord] = []
-        b64 = base64.b64encode
+        ciphers, fresh = self._subject_ciphers(db_session=db_session, wanted=wanted)
+        batch = PreparedBatch(fresh=fresh)
         for item, values in cleaned:
             region, cipher = ciphers[item.subject_id]
             if item.region is not None and item.region != region:
@@ -183,30 +175,45 @@ class RecordService:
                     code="region_mismatch",
                 )
             record_id = new_id("rec")
-            encrypted = {
-                name: b64(
-                    cipher.encrypt(
-                        value.encode(),
-                        field_context(item.collection, name, record_id, item.subject_id),
-                    )
-                ).decode("ascii")
-                for name, value in values.items()
+            batch.rows.append(self._encrypt_row(item, values, record_id, cipher, region))
+            batch.sources.append((item, values))
+        return batch
+
+    def write_prepared(self, *, db_session: Session, batch: PreparedBatch) -> list[StoredRecord]:
+        """Store a prepared batch in the caller's transaction; all or nothing.
+
+        If another writer created one of the batch's new customers since it was prepared, that
+        customer's records are re-encrypted under the key that won, before anything is stored.
+        """
+        now = self.clock.now()
+        key_rows = [
+            (subject_id, made.region, made.key_id, made.master_key_id, made.wrapped_key)
+            for subject_id, made in batch.fresh.items()
+        ]
+        all_in = keys_repo.insert_missing(db_session=db_session, rows=key_rows, at=now)
+        if not all_in:
+            winners = {
+                subject_id: key
+                for subject_id, key in keys_repo.get_many(
+                    db_session=db_session, subject_ids=list(batch.fresh)
+                ).items()
+                if key.key_id != batch.fresh[subject_id].key_id
             }
-            rows.append(
-                {
-                    "id": record_id,
-                    "collection": item.collection,
-                    "subject_id": item.subject_id,
-                    "region": region,
-                    "fields": json.dumps(encrypted, separators=(",", ":")),
-                    "version": 1,
-                    "created_at": now,
-                    "updated_at": now,
-                }
-            )
-            stored.append(StoredRecord(record_id, item.collection, item.subject_id, region))
-        repository.insert_many(db_session=db_session, rows=rows)
-        return stored
+            for index, (item, values) in enumerate(batch.sources):
+                key = winners.get(item.subject_id)
+                if key is not None:
+                    batch.rows[index] = self._encrypt_row(
+                        item, values, batch.rows[index][0], self._cipher(key), key.region
+                    )
+        repository.insert_many(db_session=db_session, rows=batch.rows, at=now)
+        return [StoredRecord(r[0], r[1], r[2], r[3]) for r in batch.rows]
+
+    def put_many(
+        self, *, db_session: Session, records: Sequence[RecordCreate], validated: bool = False
+    ) -> list[StoredRecord]:
+        """Store several records in the caller's transaction; all or nothing."""
+        batch = self.prepare_many(db_session=db_session, records=records, validated=validated)
+        return self.write_prepared(db_session=db_session, batch=batch)
 
     def put(self, *, db_session: Session, record: RecordCreate) -> StoredRecord:
         """Store one record."""
@@ -231,25 +238,15 @@ class RecordService:
 
     def _decrypt(self, record: Record, cipher: FieldCipher) -> dict[str, str]:
         try:
-            stored = json.loads(record.fields)
+            stored = unpack_fields(bytes(record.fields))
         except ValueError as exc:
             raise IntegrityViolation(
-                f"record {record.id} has a corrupt field map", code="record_corrupt"
+                f"record {record.id} has a corrupt field map ({exc})", code="record_corrupt"
             ) from exc
-        if not isinstance(stored, dict):
-            raise IntegrityViolation(f"record {record.id} has a corrupt field map")
+        context = field_context_format(record.collection, record.id, record.subject_id)
         values: dict[str, str] = {}
-        for name, encoded in stored.items():
-            try:
-                ciphertext = base64.b64decode(encoded, validate=True)
-            except (binascii.Error, TypeError, ValueError) as exc:
-                raise IntegrityViolation(
-                    f"record {record.id} field '{name}' is not valid base64",
-                    code="record_corrupt",
-                ) from exc
-            plaintext = cipher.decrypt(
-                ciphertext, field_context(record.collection, name, record.id, record.subject_id)
-            )
+        for name, ciphertext in stored.items():
+            plaintext = cipher.decrypt(ciphertext, context.format(name).encode())
             try:
                 values[name] = plaintext.decode()
             except UnicodeDecodeError as exc:  # authenticated, so only a bug could cause it
@@ -309,15 +306,10 @@ class RecordService:
         current.update(changes)
         if not current:
             raise InvalidInput("a record needs at least one field", code="empty_record")
-        encrypted = {
-            name: base64.b64encode(
-                cipher.encrypt(
-                    value.encode(), field_context(collection, name, record.id, record.subject_id)
-                )
-            ).decode("ascii")
-            for name, value in current.items()
-        }
-        record.fields = json.dumps(encrypted, separators=(",", ":"))
+        encrypted = cipher.encrypt_fields(
+            current, field_context_format(collection, record.id, record.subject_id)
+        )
+        record.fields = pack_fields(encrypted)
         record.version += 1
         record.updated_at = self.clock.now()
         db_session.flush()

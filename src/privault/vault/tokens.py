@@ -18,7 +18,7 @@ import re
 import secrets
 from typing import Final
 
-from privault.crypto.blind_index import derive_field_key, normalise
+from privault.crypto import check_root_key, derive_field_key, normalise
 from privault.errors import InvalidInput
 
 __all__ = [
@@ -97,8 +97,7 @@ class DeterministicTokenizer:
     """
 
     def __init__(self, root_key: bytes) -> None:
-        # derive_field_key validates the root key; do it now so a bad key fails at start-up.
-        derive_field_key(root_key, purpose=DETERMINISTIC_KEY_PURPOSE, collection="-", field="-")
+        check_root_key(root_key)
         self._root_key = root_key
         self._keys: dict[tuple[str, str, str], bytes] = {}
 

@@ -12,7 +12,7 @@ from privault.common.clock import Clock
 from privault.config import Settings
 from privault.crypto import KeyStore
 from privault.datamap import DataMap, load_datamap
-from privault.db import Database, current_revision, head_revision
+from privault.db import SCHEMA_REVISION, Database, stored_revision
 from privault.errors import Unavailable
 from privault.vault.schemas import (
     ErasureReceipt,
@@ -60,17 +60,17 @@ class Vault:
             pool_size=settings.database.pool_size,
         )
         try:
-            revision = current_revision(database.engine)
+            revision = stored_revision(database.engine)
         except Exception as exc:  # any driver error here means the database is not reachable
             database.dispose()
             raise Unavailable(
                 f"cannot reach the database ({type(exc).__name__})", code="database_unavailable"
             ) from exc
-        if revision != head_revision():
+        if revision != SCHEMA_REVISION:
             database.dispose()
             raise Unavailable(
                 f"database schema is at {revision or 'nothing'}, privault needs "
-                f"{head_revision()}; run `privault migrate`",
+                f"{SCHEMA_REVISION}; run `privault migrate`",
                 code="schema_outdated",
             )
         vault = cls(settings=settings, datamap=datamap, keys=keys, database=database, clock=clock)

@@ -50,10 +50,12 @@ class TestVaultCommands:
         status, out, _ = call(cli, "get", record_id)
         assert json.loads(out)["values"] == {"email": "ada@example.com", "name": "Ada Lovelace"}
         status, out, _ = call(cli, "update", record_id, "name=Ada King", "phone=+1 415 555 2671")
-        assert status == 0 and json.loads(out)["version"] == 2
+        assert status == 0
+        assert json.loads(out)["version"] == 2
         assert call(cli, "delete", record_id)[0] == 0
         status, _, err = call(cli, "get", record_id)
-        assert status == 3 and "not found" in err
+        assert status == 3
+        assert "not found" in err
 
     def test_put_rejects_bad_value_with_field_name(self, cli: Invoke) -> None:
         """Invalid input exits 2 with the field and rule, not the value."""
@@ -67,9 +69,11 @@ class TestVaultCommands:
         call(cli, "put", "-s", "C9", "email=a@example.com")
         call(cli, "put", "-s", "C9", "email=b@example.com")
         status, out, _ = call(cli, "export", "--subject", "C9")
-        assert status == 0 and len(json.loads(out)["records"]) == 2
+        assert status == 0
+        assert len(json.loads(out)["records"]) == 2
         status, out, _ = call(cli, "erase", "--subject", "C9", "--yes")
-        assert status == 0 and json.loads(out)["records_deleted"] == 2
+        assert status == 0
+        assert json.loads(out)["records_deleted"] == 2
         status, out, err = call(cli, "export", "--subject", "C9")
         assert status == 3
         assert "customer was erased at" in err
@@ -92,9 +96,7 @@ class TestImportCommand:
     def test_bad_rows_exit_non_zero_with_line_numbers(self, cli: Invoke, tmp_path: Path) -> None:
         """A bad row is listed by line; the status is 1; the good rows landed."""
         source = tmp_path / "c.csv"
-        source.write_text(
-            "customer_id,email\nC1,ok@example.com\nC2,broken\nC3,fine@example.com\n"
-        )
+        source.write_text("customer_id,email\nC1,ok@example.com\nC2,broken\nC3,fine@example.com\n")
         status, _, err = call(cli, "import", str(source), "-q")
         assert status == 1
         assert "line 3: field 'email': not a valid email address" in err
@@ -106,7 +108,8 @@ class TestImportCommand:
         source = tmp_path / "c.jsonl"
         source.write_text('{"customer_id": "C1", "email": "ok@example.com"}\n')
         status, _, err = call(cli, "import", str(source), "--dry-run", "-q")
-        assert status == 0 and "1 rows valid" in err
+        assert status == 0
+        assert "1 rows valid" in err
         assert call(cli, "export", "-s", "C1")[0] == 3
 
     def test_unknown_format_is_explained(self, cli: Invoke, tmp_path: Path) -> None:
@@ -114,12 +117,14 @@ class TestImportCommand:
         source = tmp_path / "c.txt"
         source.write_text("x")
         status, _, err = call(cli, "import", str(source))
-        assert status == 2 and "--format" in err
+        assert status == 2
+        assert "--format" in err
 
     def test_missing_file(self, cli: Invoke, tmp_path: Path) -> None:
         """A missing file is a clear error."""
         status, _, err = call(cli, "import", str(tmp_path / "nope.csv"))
-        assert status == 2 and "no such file" in err
+        assert status == 2
+        assert "no such file" in err
 
 
 class TestHomeCommands:
@@ -129,7 +134,8 @@ class TestHomeCommands:
         """A second init exits non-zero and leaves the keys byte for byte."""
         before = {p.name: p.read_bytes() for p in settings.keys_dir.iterdir()}
         status, _, err = call(cli, "init")
-        assert status == 4 and "refusing to overwrite" in err
+        assert status == 4
+        assert "refusing to overwrite" in err
         assert {p.name: p.read_bytes() for p in settings.keys_dir.iterdir()} == before
         assert call(cli, "init", "--exist-ok")[0] == 0
 
@@ -147,28 +153,34 @@ class TestHomeCommands:
     def test_check_accepts_the_home_data_map(self, cli: Invoke) -> None:
         """The starter data map checks clean."""
         status, _, err = call(cli, "check")
-        assert status == 0 and ": ok (" in err
+        assert status == 0
+        assert ": ok (" in err
 
     def test_migrate_up_to_date(self, cli: Invoke) -> None:
         """Migrating an up-to-date database says so."""
         status, _, err = call(cli, "migrate")
-        assert status == 0 and "already at" in err
+        assert status == 0
+        assert "already at" in err
 
     def test_keys_status_rotate_retire(self, cli: Invoke) -> None:
         """Rotate adds a version per region; retire removes the old ones."""
         call(cli, "put", "-s", "C1", "email=a@example.com")
         status, out, _ = call(cli, "keys", "status")
-        assert status == 0 and out.count("yes") == 2
+        assert status == 0
+        assert out.count("yes") == 2
         status, _, err = call(cli, "keys", "rotate", "--region", "eu")
-        assert status == 0 and "1 customer keys rewrapped" in err
+        assert status == 0
+        assert "1 customer keys rewrapped" in err
         status, _, err = call(cli, "keys", "retire", "--region", "eu")
-        assert status == 0 and "retired version" in err
+        assert status == 0
+        assert "retired version" in err
         assert call(cli, "export", "-s", "C1")[0] == 0
 
     def test_unknown_region_is_refused(self, cli: Invoke) -> None:
         """Rotating a region the data map lacks is an input error."""
         status, _, err = call(cli, "keys", "rotate", "--region", "mars")
-        assert status == 2 and "mars" in err
+        assert status == 2
+        assert "mars" in err
 
 
 def test_uninitialised_home_says_run_init(

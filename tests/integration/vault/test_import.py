@@ -23,7 +23,10 @@ from privault.vault.importer import import_stream
 from privault.vault.models import Record
 
 HEADER = ",".join(COLUMNS)
-GOOD = "C1,ada@example.com,Ada Lovelace,+44 20 7946 0958,\"12 High St, London\",1990-05-17,4111111111111111"
+GOOD = (
+    "C1,ada@example.com,Ada Lovelace,+44 20 7946 0958,"
+    '"12 High St, London",1990-05-17,4111111111111111'
+)
 GOOD2 = "C2,bob@example.com,Bob Byte,+1 415 555 2671,1 Main St,1985-01-02,5555555555554444"
 
 

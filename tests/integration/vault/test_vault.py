@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import json
 import logging
 import shutil
 from pathlib import Path
@@ -15,6 +13,7 @@ from privault.config import Settings
 from privault.errors import IntegrityViolation, InvalidInput, NotFound
 from privault.vault import RecordCreate, Vault
 from privault.vault.models import Record
+from privault.vault.rules import pack_fields, unpack_fields
 
 CANARY_EMAIL = "canary.7f3a9c@leak-test.example"
 CANARY_NAME = "Zebulon Canarywing"
@@ -96,25 +95,25 @@ class TestRecords:
 class TestTampering:
     """Stored ciphertexts that were altered or moved raise IntegrityViolation."""
 
-    def _fields(self, vault: Vault, record_id: str) -> dict[str, str]:
+    def _fields(self, vault: Vault, record_id: str) -> dict[str, bytes]:
         with vault.session() as db_session:
             record = db_session.get(Record, record_id)
             assert record is not None
-            return dict(json.loads(record.fields))
+            return unpack_fields(bytes(record.fields))
 
-    def _set_fields(self, vault: Vault, record_id: str, fields: dict[str, str]) -> None:
+    def _set_fields(self, vault: Vault, record_id: str, fields: dict[str, bytes]) -> None:
         with vault.session() as db_session:
             db_session.execute(
-                update(Record).where(Record.id == record_id).values(fields=json.dumps(fields))
+                update(Record).where(Record.id == record_id).values(fields=pack_fields(fields))
             )
 
     def test_flipped_byte_in_stored_ciphertext(self, vault: Vault) -> None:
         """One flipped bit in the database gives IntegrityViolation, not wrong plaintext."""
         stored = vault.put("customers", "C-1", CUSTOMER)
         fields = self._fields(vault, stored.id)
-        raw = bytearray(base64.b64decode(fields["email"]))
+        raw = bytearray(fields["email"])
         raw[25] ^= 0x04
-        fields["email"] = base64.b64encode(bytes(raw)).decode()
+        fields["email"] = bytes(raw)
         self._set_fields(vault, stored.id, fields)
         with pytest.raises(IntegrityViolation):
             vault.get("customers", stored.id)
@@ -152,7 +151,7 @@ class TestTampering:
         """A truncated ciphertext is refused."""
         stored = vault.put("customers", "C-1", CUSTOMER)
         fields = self._fields(vault, stored.id)
-        fields["email"] = base64.b64encode(base64.b64decode(fields["email"])[:20]).decode()
+        fields["email"] = fields["email"][:20]
         self._set_fields(vault, stored.id, fields)
         with pytest.raises(IntegrityViolation, match="truncated"):
             vault.get("customers", stored.id)
@@ -161,8 +160,7 @@ class TestTampering:
         """A ciphertext claiming another format version is refused."""
         stored = vault.put("customers", "C-1", CUSTOMER)
         fields = self._fields(vault, stored.id)
-        raw = base64.b64decode(fields["email"])
-        fields["email"] = base64.b64encode(b"\x09" + raw[1:]).decode()
+        fields["email"] = b"\x09" + fields["email"][1:]
         self._set_fields(vault, stored.id, fields)
         with pytest.raises(IntegrityViolation, match="unknown version"):
             vault.get("customers", stored.id)
@@ -182,7 +180,7 @@ class TestTampering:
         """A field map that is not JSON is an integrity violation, not a 500."""
         stored = vault.put("customers", "C-1", CUSTOMER)
         with vault.session() as db_session:
-            db_session.execute(update(Record).where(Record.id == stored.id).values(fields="{oops"))
+            db_session.execute(update(Record).where(Record.id == stored.id).values(fields=b"{oops"))
         with pytest.raises(IntegrityViolation, match="corrupt"):
             vault.get("customers", stored.id)
 
@@ -223,7 +221,7 @@ class TestErasure:
                 key_id=key_row.key_id,
                 wrapped_key=bytes(key_row.wrapped_key),
             )
-        assert CANARY_EMAIL not in copied_fields
+        assert CANARY_EMAIL.encode() not in copied_fields
 
     def test_erasing_unknown_customer_is_not_found(self, vault: Vault) -> None:
         """Erasing a customer with no data says so."""
@@ -263,7 +261,9 @@ class TestErasureSurvivesRestore:
                 vault.get("customers", stored.id)
             assert vault.get("customers", kept.id).subject_id == "C-2"
             with vault.session() as db_session:
-                assert db_session.scalar(select(Record.id).where(Record.subject_id == "C-1")) is None
+                assert (
+                    db_session.scalar(select(Record.id).where(Record.subject_id == "C-1")) is None
+                )
 
 
 class TestNoPlaintextAtRest:
@@ -282,10 +282,17 @@ class TestNoPlaintextAtRest:
             )
         else:
             with vault.session() as db_session:
-                rows = db_session.execute(
-                    text("SELECT r::text FROM records r UNION ALL SELECT k::text FROM subject_keys k")
+                text_rows = db_session.execute(
+                    text(
+                        "SELECT r::text FROM records r UNION ALL SELECT k::text FROM subject_keys k"
+                    )
                 ).scalars()
-                raw = "\n".join(rows).encode()
+                blobs = db_session.execute(
+                    text(
+                        "SELECT fields FROM records UNION ALL SELECT wrapped_key FROM subject_keys"
+                    )
+                ).scalars()
+                raw = "\n".join(text_rows).encode() + b"\n".join(bytes(b) for b in blobs)
         for needle in (CANARY_EMAIL, CANARY_NAME, "4111111111111111", "7946 0958"):
             assert needle.encode() not in raw
             assert needle.encode("utf-16-le") not in raw

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 # pymerkle ships no type information; it is a test-only oracle.
-from pymerkle import InmemoryTree  # type: ignore[import-untyped]
+from pymerkle import InmemoryTree
 
 from privault.audit.merkle import (
     EMPTY_ROOT,

@@ -108,9 +108,10 @@ class TestBlocklist:
 
     def test_common_password_as_a_whole_refused(self) -> None:
         """A listed password is refused even when it is long enough on its own."""
-        assert "blocklisted" in check("1qaz2wsx3edc4rfv").codes or "blocklisted" in check(
-            "ihateyouihateyou"
-        ).codes
+        assert (
+            "blocklisted" in check("1qaz2wsx3edc4rfv").codes
+            or "blocklisted" in check("ihateyouihateyou").codes
+        )
 
     def test_listed_word_inside_a_passphrase_is_not_blocklisted(self) -> None:
         """Only the whole password or its padded core is matched, not words within."""

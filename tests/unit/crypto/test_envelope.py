@@ -35,7 +35,7 @@ class TestFieldCipher:
         key_id = new_key_id()
         ciphertext = FieldCipher(new_data_key(), key_id).encrypt(b"x", CONTEXT)
         assert ciphertext[0] == 1
-        assert ciphertext[1:5] == bytes.fromhex(key_id)[:4]
+        assert ciphertext[1:5] == bytes.fromhex(key_id)[-4:]
 
     @pytest.mark.parametrize("position", [0, 3, 5, 20, -1])
     def test_flipped_byte_is_refused(self, cipher: FieldCipher, position: int) -> None:

@@ -20,7 +20,9 @@ class TestKeyFile:
     def test_plain_file_round_trips_with_mode_0600(self, tmp_path: Path) -> None:
         """An unprotected file is readable by its owner only."""
         path = tmp_path / "root.json"
-        write_keyfile(path, kind="root", region=None, payload=SECRET, meta={}, protection=KeyProtection())
+        write_keyfile(
+            path, kind="root", region=None, payload=SECRET, meta={}, protection=KeyProtection()
+        )
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
         assert read_keyfile(path, kind="root", protection=KeyProtection()).payload == SECRET
 
@@ -28,7 +30,9 @@ class TestKeyFile:
         """With a passphrase the payload on disk is not the secret."""
         path = tmp_path / "root.json"
         protection = KeyProtection(passphrase=b"correct horse battery staple")
-        write_keyfile(path, kind="root", region=None, payload=SECRET, meta={}, protection=protection)
+        write_keyfile(
+            path, kind="root", region=None, payload=SECRET, meta={}, protection=protection
+        )
         assert SECRET not in path.read_bytes()
         assert read_keyfile(path, kind="root", protection=protection).payload == SECRET
 
@@ -36,7 +40,11 @@ class TestKeyFile:
         """A wrong passphrase gives IntegrityViolation, not garbage."""
         path = tmp_path / "root.json"
         write_keyfile(
-            path, kind="root", region=None, payload=SECRET, meta={},
+            path,
+            kind="root",
+            region=None,
+            payload=SECRET,
+            meta={},
             protection=KeyProtection(passphrase=b"one"),
         )
         with pytest.raises(IntegrityViolation, match="wrong passphrase"):
@@ -47,7 +55,11 @@ class TestKeyFile:
         path = tmp_path / "master-eu.json"
         protection = KeyProtection(passphrase=b"pass")
         write_keyfile(
-            path, kind="master", region="eu", payload=SECRET, meta={"versions": {"1": {}}},
+            path,
+            kind="master",
+            region="eu",
+            payload=SECRET,
+            meta={"versions": {"1": {}}},
             protection=protection,
         )
         document = json.loads(path.read_text())
@@ -60,7 +72,11 @@ class TestKeyFile:
         """Opening a passphrase file without a passphrase says which setting is missing."""
         path = tmp_path / "root.json"
         write_keyfile(
-            path, kind="root", region=None, payload=SECRET, meta={},
+            path,
+            kind="root",
+            region=None,
+            payload=SECRET,
+            meta={},
             protection=KeyProtection(passphrase=b"pass"),
         )
         with pytest.raises(InvalidInput, match="PRIVAULT_KEYS__PASSPHRASE"):
@@ -69,7 +85,9 @@ class TestKeyFile:
     def test_wrong_kind_is_refused(self, tmp_path: Path) -> None:
         """A root file is not accepted as a master keyset."""
         path = tmp_path / "root.json"
-        write_keyfile(path, kind="root", region=None, payload=SECRET, meta={}, protection=KeyProtection())
+        write_keyfile(
+            path, kind="root", region=None, payload=SECRET, meta={}, protection=KeyProtection()
+        )
         with pytest.raises(IntegrityViolation, match="not a master key file"):
             read_keyfile(path, kind="master", protection=KeyProtection())
 

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from privault.common.clock import utcnow
 from privault.crypto.keyfile import KeyProtection
 from privault.crypto.keyring import MasterKeyring
 from privault.crypto.ledger import ErasureLedger
 from privault.errors import Conflict, IntegrityViolation, InvalidInput
-from privault.common.clock import utcnow
 
 AD = b"context"
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -36,7 +38,9 @@ class TestAccepted:
             ("text", "anything at all", "anything at all"),
         ],
     )
-    def test_valid_value_is_stored_canonically(self, field_type: str, raw: str, stored: str) -> None:
+    def test_valid_value_is_stored_canonically(
+        self, field_type: str, raw: str, stored: str
+    ) -> None:
         """Each type keeps the meaning of the value and normalises only its form."""
         assert canonical_value(field_type, raw) == stored
 
@@ -58,7 +62,11 @@ class TestRefused:
             ("date", "1990-02-30", "not a date in YYYY-MM-DD form"),
             ("card_number", "4111 1111 1111 1112", "card number fails the Luhn check"),
             ("card_number", "4111", "a card number has 12 to 19 digits"),
-            ("card_number", "４１１１１１１１１１１１１１１１", "a card number has 12 to 19 digits"),
+            (
+                "card_number",
+                "４１１１１１１１１１１１１１１１",
+                "a card number has 12 to 19 digits",
+            ),
             ("iban", "DE89370400440532013001", "not a valid IBAN"),
             ("ip_address", "999.1.1.1", "not a valid IP address"),
             ("text", "x" * 70_000, "text is longer than 65536 characters"),
@@ -81,13 +89,19 @@ class TestRefused:
     def test_no_input_crashes_a_check(self, raw: str) -> None:
         """Any text either passes or raises ValueError, for every type."""
         for field_type in (
-            "email", "phone", "name", "address", "date", "card_number", "iban",
-            "national_id", "ip_address", "text",
+            "email",
+            "phone",
+            "name",
+            "address",
+            "date",
+            "card_number",
+            "iban",
+            "national_id",
+            "ip_address",
+            "text",
         ):
-            try:
+            with contextlib.suppress(ValueError):
                 canonical_value(field_type, raw)
-            except ValueError:
-                pass
 
 
 class TestChecksums:

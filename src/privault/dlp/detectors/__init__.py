@@ -9,47 +9,49 @@ import re
 import threading
 from collections.abc import Callable, Iterator, Sequence
 
-from privault.errors import InvalidInput
 from privault.dlp.detectors.base import Classifier, Detector, Hit
 from privault.dlp.detectors.identity import (
     CODICE_FISCALE_PATTERN,
-    DNI_PATTERN,
+    CORSICA_NIR_PATTERN,
     IBAN_PATTERN,
+    NIE_PATTERN,
     NINO_PATTERN,
     classify_codice_fiscale,
-    classify_dni,
+    classify_corsica_nir,
     classify_iban,
+    classify_nie,
     classify_nino,
 )
 from privault.dlp.detectors.names import NameRecognizer, load_name_recognizer
 from privault.dlp.detectors.network import (
     EMAIL_PATTERN,
-    IPV4_PATTERN,
     IPV6_PATTERN,
     classify_email,
-    classify_ipv4,
     classify_ipv6,
 )
-from privault.dlp.detectors.numbers import NUMBER_PATTERN, classify_number
+from privault.dlp.detectors.numbers import DIGITS_PATTERN, NUMBER_TYPES, classify_digits
 from privault.dlp.detectors.personal import (
-    ADDRESS_PATTERN,
     CVV_PATTERN,
     DOB_PATTERN,
-    classify_address,
+    STREET_NAME_PATTERN,
+    STREET_WORD_PATTERN,
     classify_cvv,
     classify_dob,
+    classify_street_name,
+    classify_street_word,
 )
 from privault.dlp.detectors.phones import DEFAULT_REGIONS
 from privault.dlp.detectors.secrets import (
     JWT_PATTERN,
     KV_SECRET_PATTERN,
     PEM_PATTERN,
-    PROVIDER_KEY_PATTERN,
+    PROVIDER_KEY_PATTERNS,
     classify_jwt,
     classify_kv_secret,
     classify_pem,
     classify_provider_key,
 )
+from privault.errors import InvalidInput
 
 __all__ = [
     "DEFAULT_REGIONS",
@@ -65,51 +67,45 @@ __all__ = [
     "unregister_detector",
 ]
 
-# Spans that are never personal data but contain digit runs; matching them first hides them
-# from the number detector (ISO timestamps, UUIDs, hex digests).
-_SKIP_PATTERN = (
-    r"(?<![\w\-])(?:\d{4}-\d\d-\d\d(?:[T ]\d\d:\d\d(?::\d\d(?:[.,]\d+)?)?(?:Z|[+\-]\d\d:?\d\d)?)?"
-    r"|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-    r"|[0-9a-f]{32,128})(?![\w\-])"
-)
-
-
-def _skip(match: re.Match[str], text: str) -> Iterator[Hit]:
-    return iter(())
-
 
 def builtin_detectors(regions: Sequence[str] = DEFAULT_REGIONS) -> list[Detector]:
     """The built-in detectors; ``regions`` are tried for phone numbers without a country code."""
     region_tuple = tuple(regions)
 
-    def numbers(match: re.Match[str], text: str) -> Iterator[Hit]:
-        return classify_number(match, text, region_tuple)
+    def digits(match: re.Match[str], text: str) -> Iterator[Hit]:
+        return classify_digits(match, text, region_tuple)
 
+    providers = [
+        Detector(name, pattern, classify_provider_key, ("secret",), 30)
+        for name, pattern in PROVIDER_KEY_PATTERNS.items()
+    ]
     return [
         Detector("private_key", PEM_PATTERN, classify_pem, ("secret",), 10),
         Detector("jwt", JWT_PATTERN, classify_jwt, ("secret",), 20),
-        Detector("provider_key", PROVIDER_KEY_PATTERN, classify_provider_key, ("secret",), 30),
-        Detector("cvv", CVV_PATTERN, classify_cvv, ("cvv",), 40),
-        Detector("date_of_birth", DOB_PATTERN, classify_dob, ("date_of_birth",), 50),
-        Detector("kv_secret", KV_SECRET_PATTERN, classify_kv_secret, ("secret",), 60),
+        *providers,
+        Detector("cvv", CVV_PATTERN, classify_cvv, ("cvv",), 40, lowercase=True),
+        Detector(
+            "date_of_birth", DOB_PATTERN, classify_dob, ("date_of_birth",), 50, lowercase=True
+        ),
+        Detector(
+            "kv_secret", KV_SECRET_PATTERN, classify_kv_secret, ("secret",), 60, lowercase=True
+        ),
         Detector("email", EMAIL_PATTERN, classify_email, ("email",), 70),
         Detector("iban", IBAN_PATTERN, classify_iban, ("iban",), 80),
-        Detector("it_fiscal_code", CODICE_FISCALE_PATTERN, classify_codice_fiscale,
-                 ("it_fiscal_code",), 90),  # fmt: skip
-        Detector("uk_nino", NINO_PATTERN, classify_nino, ("uk_nino",), 100),
-        Detector("es_dni", DNI_PATTERN, classify_dni, ("es_dni",), 110),
-        Detector("ipv6", IPV6_PATTERN, classify_ipv6, ("ip_address",), 120),
-        Detector("ipv4", IPV4_PATTERN, classify_ipv4, ("ip_address",), 130),
-        Detector("skip", _SKIP_PATTERN, _skip, (), 140),
-        Detector("address", ADDRESS_PATTERN, classify_address, ("address",), 150),
         Detector(
-            "number",
-            NUMBER_PATTERN,
-            numbers,
-            ("card", "phone", "us_ssn", "nl_bsn", "bank_routing", "bank_account",
-             "in_aadhaar", "fr_insee", "de_tax_id"),  # fmt: skip
-            160,
-        ),
+            "it_fiscal_code",
+            CODICE_FISCALE_PATTERN,
+            classify_codice_fiscale,
+            ("it_fiscal_code",),
+            90,
+        ),  # fmt: skip
+        Detector("uk_nino", NINO_PATTERN, classify_nino, ("uk_nino",), 100),
+        Detector("es_nie", NIE_PATTERN, classify_nie, ("es_dni",), 110),
+        Detector("fr_insee", CORSICA_NIR_PATTERN, classify_corsica_nir, ("fr_insee",), 115),
+        Detector("ipv6", IPV6_PATTERN, classify_ipv6, ("ip_address",), 120),
+        Detector("digits", DIGITS_PATTERN, digits, NUMBER_TYPES, 130),
+        Detector("street_name", STREET_NAME_PATTERN, classify_street_name, ("address",), 150),
+        Detector("street_word", STREET_WORD_PATTERN, classify_street_word, ("address",), 151),
     ]
 
 
@@ -121,12 +117,13 @@ _generation = [0]
 def make_detector(
     *,
     name: str,
-    type: str,  # noqa: A002 - mirrors Finding.type
+    type: str,
     pattern: str,
     validate: Callable[[str], bool] | None = None,
     validator: str = "none",
     confidence: float = 0.8,
     priority: int = 5,
+    lowercase: bool = False,
 ) -> Detector:
     """Build a detector from a pattern and an optional ``validate(value) -> bool`` check."""
     if not 0.0 <= confidence <= 1.0:
@@ -139,10 +136,10 @@ def make_detector(
         ) from exc
 
     def classify(match: re.Match[str], text: str) -> Iterator[Hit]:
-        if validate is None or validate(match.group()):
+        if validate is None or validate(text[match.start() : match.end()]):
             yield Hit(type, match.start(), match.end(), confidence, validator)
 
-    return Detector(name, pattern, classify, (type,), priority)
+    return Detector(name, pattern, classify, (type,), priority, lowercase)
 
 
 def register_detector(detector: Detector) -> None:

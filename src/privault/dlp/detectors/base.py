@@ -28,9 +28,10 @@ Classifier = Callable[[re.Match[str], str], Iterable[Hit]]
 class Detector:
     """A named detector: its pattern joins the engine's combined expression.
 
-    ``pattern`` may use groups (the engine re-matches the detector's own compiled pattern before
-    calling ``classify``) but no backreferences. Lower ``priority`` runs first: at one position
-    the first pattern that matches wins, and the text it covers is not offered to the others.
+    Each detector's pattern runs as its own pass over the text; open it with a literal or a
+    character class so that the regex engine can skip to candidate positions. With
+    ``lowercase`` the pattern runs over the lower-cased text (write it in lower case): cheaper
+    than IGNORECASE. Where findings of two detectors overlap, the lower ``priority`` wins.
     """
 
     name: str
@@ -38,7 +39,12 @@ class Detector:
     classify: Classifier
     types: tuple[str, ...]
     priority: int = 500
+    lowercase: bool = False
     compiled: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "compiled", re.compile(self.pattern))
+
+    def ignorecase(self) -> re.Pattern[str]:
+        """The pattern with IGNORECASE, for texts whose lower-cased form changes length."""
+        return re.compile(self.pattern, re.IGNORECASE)

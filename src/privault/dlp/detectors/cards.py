@@ -8,8 +8,9 @@ from privault.dlp.checksums import gtin_valid, luhn_valid
 
 __all__ = ["CARD_GROUPINGS", "card_brand"]
 
-# (first digits low, high, lengths, brand). Current ranges from the networks' published tables;
-# 13-digit Visa numbers are no longer issued and are left out, which keeps 13-digit barcodes out.
+# (first digits low, high, lengths, brand). Current ranges from the networks' published tables.
+# Left out: 13-digit Visa (no longer issued; it would take 13-digit barcodes) and UATP's bare
+# "1" prefix (it would take any 15-digit number starting with 1, such as French NIRs).
 _IIN: Final[tuple[tuple[str, str, frozenset[int], str], ...]] = (
     ("4", "4", frozenset({16, 18, 19}), "visa"),
     ("51", "55", frozenset({16}), "mastercard"),
@@ -47,7 +48,6 @@ _IIN: Final[tuple[tuple[str, str, frozenset[int], str], ...]] = (
     ("5019", "5019", frozenset({16}), "dankort"),
     ("636", "636", frozenset(range(16, 20)), "interpayment"),
     ("637", "639", frozenset({16}), "instapayment"),
-    ("1", "1", frozenset({15}), "uatp"),
 )
 
 # How card numbers are written when grouped: digit counts per group.

@@ -2,6 +2,8 @@
 
 Taking the whole run and deciding once is what keeps phone numbers out of IP addresses, social
 security numbers, card numbers and longer digit runs: there is never a second look at a part.
+IPv4 addresses, Spanish DNIs and numbered street lines also start with a digit, so they share
+this one pass over the text.
 """
 
 from __future__ import annotations
@@ -10,36 +12,66 @@ import re
 from collections.abc import Iterator
 from typing import Final
 
-from privault.dlp.checksums import aba_valid, bsn_valid, insee_valid, steuer_id_valid
-from privault.dlp.checksums import verhoeff_valid
+from privault.dlp.checksums import (
+    aba_valid,
+    bsn_valid,
+    dni_valid,
+    insee_valid,
+    steuer_id_valid,
+    verhoeff_valid,
+)
 from privault.dlp.context import KeyHint, key_hint
 from privault.dlp.detectors.base import Hit
 from privault.dlp.detectors.cards import CARD_GROUPINGS, card_brand, is_barcode
+from privault.dlp.detectors.network import classify_ipv4
+from privault.dlp.detectors.personal import ADDRESS_TAIL_PATTERN
 from privault.dlp.detectors.phones import phone_confidence
 
-__all__ = ["NUMBER_PATTERN", "classify_number"]
+__all__ = ["DIGITS_PATTERN", "NUMBER_TYPES", "classify_digits"]
 
-# At least seven digits, single separators (space, dot, dash, slash) or parentheses between them,
-# an optional leading + and an optional extension. Possessive: a run that is rejected is not
-# retried from inside. Not preceded by a word, a path, an id prefix, a price or a time.
-NUMBER_PATTERN: Final = (
-    r"(?<![\w.+\-/#@$€£\\])(?<!\d:)"
-    r"(?:\+|\(\+?)?\d(?:(?:[ .\-/]|\)[ .\-]?|[ .\-]?\()?\d){6,}+"
-    r"(?:\s?(?:x|ext\.?)\s?\d{1,5})?+"
+NUMBER_TYPES: Final = ("card", "phone", "us_ssn", "nl_bsn", "bank_routing", "bank_account",
+                       "in_aadhaar", "fr_insee", "de_tax_id", "ip_address", "es_dni",
+                       "address")  # fmt: skip
+
+# The pass opens with a character class so that the regex engine skips to candidate characters
+# instead of trying every position; lookbehinds then check the character before it.
+DIGITS_PATTERN: Final = (
+    r"[\d+(](?<![\w.\-].)(?:"
+    r"(?P<ipv4>(?<=\d)\d{0,2}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?!\.?\d|\.[A-Za-z]))"
+    r"|(?P<dni>(?<=\d)\d{7}-?[A-Z](?![\w\-]))"
+    # At least seven digits, single separators (space, dot, dash, slash) or parentheses between
+    # them, an optional leading + and extension. Possessive: a rejected run is not retried from
+    # inside. Not after a path, an id prefix, a price or a time; not an ISO date.
+    r"|(?<![+/#@$€£\\].)(?<!\d:.)(?P<number>"
+    r"(?:(?<=\d)(?!\d{3}[-/.]\d\d[-/.]\d\d)|(?<=\+)\d|(?<=\()\+?\d)"
+    r"(?:(?:[ .\-/]|\)[ .\-]?|[ .\-]?\()?\d){6,}+(?:\s?(?:x|ext\.?)\s?\d{1,5})?+)"
+    r"|(?<![/].)(?P<address>(?<=\d)\d{0,4}" + ADDRESS_TAIL_PATTERN + r")"
+    r")"
 )
-_SPLIT = re.compile(r"[^\d]+")
+_SPLIT = re.compile(r"\D+")
 _EXTENSION = re.compile(r"\s?(?:x|ext\.?)\s?\d{1,5}$")
-_DATE = re.compile(r"(?:19|20)\d\d[-./ ][01]?\d[-./ ][0-3]?\d|[0-3]?\d[-./][01]?\d[-./](?:19|20)\d\d")
+_DATE = re.compile(
+    r"(?:19|20)\d\d[-./ ][01]?\d[-./ ][0-3]?\d|[0-3]?\d[-./][01]?\d[-./](?:19|20)\d\d"
+)
+_DOTTED_QUAD = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}$")
 _SSN_BLOCKED: Final = frozenset({"078051120", "219099999", "123456789"})
 _INSEE_GROUPS: Final = frozenset({(1, 2, 2, 2, 3, 3, 2), (13, 2), (15,)})
+_NATIONAL_BARE: Final = (
+    ("us_ssn", "ssn-ranges"),
+    ("nl_bsn", "mod11"),
+    ("bank_routing", "aba-checksum"),
+)
 
 
 def _ssn_ok(digits: str) -> bool:
     area, group, serial = digits[:3], digits[3:5], digits[5:]
     return (
-        area != "000" and area != "666" and area[0] != "9" and group != "00"
+        area not in ("000", "666") and area[0] != "9" and group != "00"
         and serial != "0000" and digits not in _SSN_BLOCKED
     )  # fmt: skip
+
+
+_CHECKS = {"us_ssn": _ssn_ok, "nl_bsn": bsn_valid, "bank_routing": aba_valid}
 
 
 def _followed_by_word(text: str, end: int) -> bool:
@@ -52,74 +84,126 @@ def _followed_by_word(text: str, end: int) -> bool:
     return first in ".-/:" and len(nxt) == 2 and nxt[1].isalnum()
 
 
-def classify_number(
-    match: re.Match[str], text: str, regions: tuple[str, ...]
-) -> Iterator[Hit]:
-    """Classify one digit run; yields at most one hit."""
+def classify_digits(match: re.Match[str], text: str, regions: tuple[str, ...]) -> Iterator[Hit]:
+    """Classify one match of the digits pass; yields at most one hit."""
+    kind = match.lastgroup
+    if kind == "number":
+        yield from _classify_number(match, text, regions)
+    elif kind == "ipv4":
+        yield from classify_ipv4(match, text)
+    elif kind == "dni":
+        if dni_valid(match.group().replace("-", "")):
+            yield Hit("es_dni", match.start(), match.end(), 0.9, "check-letter")
+    elif kind == "address":
+        yield Hit("address", match.start(), match.end(), 0.6, "heuristic")
+
+
+class _LazyHint:
+    """The key hint, computed only when a decision needs it (most runs never do)."""
+
+    __slots__ = ("_hint", "_start", "_text")
+
+    def __init__(self, text: str, start: int) -> None:
+        self._text = text
+        self._start = start
+        self._hint: KeyHint | None = None
+
+    def supports(self, pii_type: str) -> bool:
+        if self._hint is None:
+            self._hint = key_hint(self._text, self._start)
+        return self._hint.supports(pii_type)
+
+
+def _classify_number(match: re.Match[str], text: str, regions: tuple[str, ...]) -> Iterator[Hit]:
     start, end = match.span()
     if _followed_by_word(text, end):
         return
     raw = match.group()
-    extension = _EXTENSION.search(raw)
+    hint = _LazyHint(text, start)
+    if raw.isdigit():
+        found = _classify_bare(raw, hint, regions)
+        if found is not None:
+            yield Hit(found[0], start, end, found[1], found[2])
+        return
+    extension = _EXTENSION.search(raw) if raw[-1].isdigit() and ("x" in raw or "t" in raw) else None
     core = raw[: extension.start()] if extension else raw
-    groups_text = [g for g in _SPLIT.split(core) if g]
+    if (_DATE.match(core) and not core.startswith(("+", "("))) or _DOTTED_QUAD.match(core):
+        return
+    groups_text = _SPLIT.split(core.strip("+()"))
     digits = "".join(groups_text)
     groups = tuple(len(g) for g in groups_text)
-    if _DATE.match(core) and not core.startswith(("+", "(")):
+    seps = set(_SPLIT.findall(core.strip("+()")))
+    found = _classify_grouped(raw, core, digits, groups, seps, hint, regions)
+    if found is None:
         return
-    hint = key_hint(text, start)
-    core_end = start + len(core)
-    seps = set(_SPLIT.findall(core.strip("+(")))
-    hit = _classify(raw, core, digits, groups, seps, hint, regions)
-    if hit is not None:
-        pii_type, confidence, validator = hit
-        span_end = end if pii_type == "phone" else core_end
-        yield Hit(pii_type, start, span_end, confidence, validator)
+    pii_type, confidence, validator = found
+    if pii_type == "phone" and start >= 2 and text[start - 1] == " " and text[start - 2].isdigit():
+        # Right after another number ("10.0.0.7 555 0100", "200 5123"): a column of figures.
+        if not core.startswith(("+", "(+")):
+            confidence *= 0.5
+    yield Hit(pii_type, start, end if pii_type == "phone" else start + len(core), confidence,
+              validator)  # fmt: skip
 
 
-def _classify(
+def _classify_bare(
+    digits: str, hint: _LazyHint, regions: tuple[str, ...]
+) -> tuple[str, float, str] | None:
+    count = len(digits)
+    if 12 <= count <= 19 and card_brand(digits) is not None:
+        if is_barcode(digits) and not hint.supports("card"):
+            return None
+        return "card", 0.9, "luhn"
+    if count == 9:
+        for pii_type, name in _NATIONAL_BARE:
+            if _CHECKS[pii_type](digits) and hint.supports(pii_type):
+                return pii_type, 0.5, name
+    elif count == 12:
+        if digits[0] not in "01" and verhoeff_valid(digits) and hint.supports("in_aadhaar"):
+            return "in_aadhaar", 0.5, "verhoeff"
+    elif count == 15:
+        if insee_valid(digits):
+            return "fr_insee", 0.6, "mod97"
+    elif count == 11 and steuer_id_valid(digits) and hint.supports("de_tax_id"):
+        return "de_tax_id", 0.5, "iso7064"
+    if 6 <= count <= 17 and hint.supports("bank_account"):
+        return "bank_account", 0.5, "none"
+    # A bare run is a phone number only with a trunk "0" or a phone key: ids look the same.
+    if 7 <= count <= 13 and ((digits[0] == "0" and count >= 9) or hint.supports("phone")):
+        confidence = phone_confidence(digits, digits, (count,), regions)
+        if confidence > 0.0:
+            return "phone", confidence, "phonenumbers"
+    return None
+
+
+def _classify_grouped(
     raw: str,
     core: str,
     digits: str,
     groups: tuple[int, ...],
     seps: set[str],
-    hint: KeyHint,
+    hint: _LazyHint,
     regions: tuple[str, ...],
 ) -> tuple[str, float, str] | None:
     count = len(digits)
-    grouped = len(groups) > 1
     one_sep = len(seps) == 1 and next(iter(seps)) in (" ", "-")
     plus = core.startswith(("+", "(+"))
-    if not plus and 12 <= count <= 19 and (not grouped or (one_sep and groups in CARD_GROUPINGS)):
+    if not plus and 12 <= count <= 19 and one_sep and groups in CARD_GROUPINGS:
         if card_brand(digits) is not None:
-            if not grouped and is_barcode(digits) and not hint.supports("card"):
-                return None
-            return "card", (0.95 if grouped else 0.9), "luhn"
-        if grouped and groups in CARD_GROUPINGS and count >= 15:
+            return "card", 0.95, "luhn"
+        if count >= 15:
             return None  # card-shaped but not a card: never a phone either
-    if count == 9 and not plus:
-        if groups == (3, 2, 4) and one_sep:
+    if not plus:
+        if count == 9 and groups == (3, 2, 4) and one_sep:
             return ("us_ssn", 0.85, "ssn-ranges") if _ssn_ok(digits) else None
-        if not grouped:
-            for pii_type, check, name in (
-                ("us_ssn", _ssn_ok, "ssn-ranges"),
-                ("nl_bsn", bsn_valid, "mod11"),
-                ("bank_routing", aba_valid, "aba-checksum"),
-            ):
-                if hint.supports(pii_type) and check(digits):
-                    return pii_type, 0.5, name
-    if count == 12 and not plus and digits[0] not in "01" and groups in ((12,), (4, 4, 4)):
-        if verhoeff_valid(digits):
-            if groups == (4, 4, 4) and one_sep:
+        if count == 12 and groups == (4, 4, 4) and one_sep and digits[0] not in "01":
+            if verhoeff_valid(digits):
                 return "in_aadhaar", 0.6, "verhoeff"
-            if hint.supports("in_aadhaar"):
-                return "in_aadhaar", 0.5, "verhoeff"
-    if count == 15 and not plus and groups in _INSEE_GROUPS and insee_valid(digits):
-        return "fr_insee", (0.85 if grouped else 0.6), "mod97"
-    if count == 11 and not plus and hint.supports("de_tax_id") and steuer_id_valid(digits):
-        return "de_tax_id", 0.5, "iso7064"
-    if hint.supports("bank_account") and not plus and 6 <= count <= 17:
-        return "bank_account", 0.5, "none"
+        if count == 15 and groups in _INSEE_GROUPS and insee_valid(digits):
+            return "fr_insee", 0.85, "mod97"
+        if count == 11 and hint.supports("de_tax_id") and steuer_id_valid(digits):
+            return "de_tax_id", 0.5, "iso7064"
+        if 6 <= count <= 17 and hint.supports("bank_account"):
+            return "bank_account", 0.5, "none"
     confidence = phone_confidence(raw, digits, groups, regions)
     if confidence > 0.0:
         return "phone", confidence, "phonenumbers"

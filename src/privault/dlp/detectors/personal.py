@@ -9,17 +9,31 @@ from typing import Final
 
 from privault.dlp.detectors.base import Hit
 
-__all__ = ["ADDRESS_PATTERN", "CVV_PATTERN", "DOB_PATTERN"]
+__all__ = [
+    "ADDRESS_TAIL_PATTERN",
+    "CVV_PATTERN",
+    "DOB_PATTERN",
+    "STREET_NAME_PATTERN",
+    "STREET_WORD_PATTERN",
+]
 
+# The keyword patterns run over the lower-cased text (see ``Detector.lowercase``): a plain
+# alternation of literals lets the regex engine skip ahead, where IGNORECASE would not.
 CVV_PATTERN: Final = (
-    r"(?i:(?<![\w])(?:cvv2?|cvc2?|csc|cid|card[ _\-]?security[ _\-]?code|security[ _\-]?code|"
-    r"kartenprüfnummer|cryptogramme)(?![\w]))"
+    r"(?:cvv2?|cvc2?|csc|card[ _\-]?security[ _\-]?code|security[ _\-]?code|kartenprüfnummer|"
+    r"cryptogramme)(?![\w])"
     r"""["']?\s{0,3}(?:[:=]|=>|is)?\s{0,3}["']?(?P<cvv>\d{3,4})(?![\w])"""
 )
 
 
+def _at_word_start(text: str, index: int) -> bool:
+    return index == 0 or not text[index - 1].isalnum()
+
+
 def classify_cvv(match: re.Match[str], text: str) -> Iterator[Hit]:
     """Three or four digits right after a CVV/CVC/CSC keyword."""
+    if not _at_word_start(text, match.start()):
+        return
     yield Hit("cvv", match.start("cvv"), match.end("cvv"), 0.9, "context")
 
 
@@ -45,9 +59,9 @@ _MONTHS: Final = {
     for name in names
 }
 DOB_PATTERN: Final = (
-    r"(?i:(?<![\w])(?:dob|d\.o\.b\.?|date[ _\-]?of[ _\-]?birth|birth[ _\-]?date|birthday|"
-    r"born(?: on)?|geburtsdatum|geboren(?: am)?|geb\.|date de naissance|né(?:e)? le|"
-    r"fecha de nacimiento|data di nascita|nato il|nata il|geboortedatum)(?![\w]))"
+    r"(?:dob|d\.o\.b\.?|date[ _\-]?of[ _\-]?birth|birth[ _\-]?date|birthday|"
+    r"born(?: on)?|geburtsdatum|geboren(?: am)?|geb\.|date de naissance|née? le|"
+    r"fecha de nacimiento|data di nascita|nato il|nata il|geboortedatum)(?![\w])"
     r"""["']?\s{0,3}(?:[:=]|=>)?\s{0,3}["']?(?P<dob>"""
     r"(?P<iso>\d{4})-(?P<im>\d\d)-(?P<id>\d\d)"
     r"|(?P<a>\d{1,2})[./\-](?P<b>\d{1,2})[./\-](?P<y>\d{4}|\d{2})"
@@ -66,6 +80,8 @@ def _valid_birth(year: int, month: int, day: int) -> bool:
 
 def classify_dob(match: re.Match[str], text: str) -> Iterator[Hit]:
     """A real calendar date, not in the future, right after a date-of-birth keyword."""
+    if not _at_word_start(text, match.start()):
+        return
     g = match.groupdict()
     candidates: list[tuple[int, int, int]] = []
     if g["iso"]:
@@ -101,23 +117,59 @@ _STREET_EN: Final = (
     r"Vista|Alley|Arcade|Bayou|Beach|Bend|Bluffs?|Bottom|Branch|Bridge|Brook|Bypass|Camp|"
     r"Canyon|Cape|Causeway|Center|Centre|Cliffs?|Club|Common|Corners?|Course|Courts?|Coves?"
 )
-ADDRESS_PATTERN: Final = (
+# The tail after the house number; the digits pass (``numbers.py``) matches the number itself.
+ADDRESS_TAIL_PATTERN: Final = (
+    r"(?:"
     # English: "221B Baker Street", "1600 Pennsylvania Ave NW, Apt 4".
-    r"(?<![\w\-./])\d{1,5}[A-Za-z]?,? (?:[A-Z][a-z]+\.? ){1,4}(?:" + _STREET_EN + r")\b\.?"
+    r"[A-Za-z]?,? (?:[A-Z][a-z]+\.? ){1,4}(?:" + _STREET_EN + r")\b\.?"
     r"(?: (?:N|S|E|W|NE|NW|SE|SW)\b)?(?:,? (?:Apt\.?|Suite|Unit|#) ?\d+[A-Za-z]?)?"
-    # German/Dutch: "Hauptstraße 12a", "Keizersgracht 123".
-    r"|(?<![\w\-])[A-ZÄÖÜ][a-zäöüß\-]{2,30}(?:straße|strasse|str\.|weg|gasse|platz|allee|ring|"
-    r"damm|ufer|chaussee|straat|laan|gracht|plein|kade|steeg|singel)"
-    r" \d{1,4}(?: ?[a-zA-Z](?![\w]))?"
-    # French/Spanish/Italian: "12 rue de la Paix", "Calle Mayor 5", "Via Roma 10".
-    r"|(?<![\w\-./])\d{1,4}(?: ?(?:bis|ter))?,? (?:rue|avenue|boulevard|bd|place|chemin|allée|"
-    r"impasse|quai|route|cours) (?:(?:de la|de l'|du|des|de|d') ?)?[A-ZÉÈ][\w'\-]+(?: [A-Z][\w'\-]+){0,3}"
-    r"|(?<![\w\-])(?:Calle|C/|Avenida|Avda\.|Plaza|Paseo|Camino|Carrer|Via|Viale|Piazza|Corso|"
-    r"Largo|Vicolo|Strada|Contrada|Borgo) (?:(?:de la|del|de|dei|della|di) )?[A-ZÁÉÍÓÚ][\w'\-]+"
-    r"(?: [A-Z][\w'\-]+){0,3},? (?:n\.? ?|nº ?)?\d{1,4}"
+    # French: "12 rue de la Paix", "7 bis, avenue Foch".
+    r"|(?: ?(?:bis|ter))?,? (?:rue|avenue|boulevard|bd|place|chemin|allée|impasse|quai|route|"
+    r"cours) (?:(?:de la|de l'|du|des|de|d') ?)?[A-ZÉÈ][\w'\-]+(?: [A-Z][\w'\-]+){0,3})"
+)
+# German and Dutch: "Hauptstraße 12a", "Anna-Wulff-Weg 6", "Keizersgracht 123"; the suffix is
+# checked in Python, which is cheaper than making the regex engine backtrack over every word.
+STREET_NAME_PATTERN: Final = (
+    r"[A-ZÄÖÜ](?<![\w\-].)[A-Za-zäöüßÄÖÜ\-]{2,40}+\.? \d{1,4}(?:[/\-]\d{1,4})?"
+    r"(?: ?[a-zA-Z](?![\w]))?(?![\w])"
+)
+_STREET_SUFFIXES: Final = (
+    "straße",
+    "strasse",
+    "str.",
+    "weg",
+    "gasse",
+    "platz",
+    "allee",
+    "ring",
+    "damm",
+    "ufer",
+    "chaussee",
+    "straat",
+    "laan",
+    "gracht",
+    "plein",
+    "kade",
+    "steeg",
+    "singel",
+    "dijk",
+)
+# Spanish and Italian: "Calle Mayor 5", "Via Roma, 10".
+STREET_WORD_PATTERN: Final = (
+    r"(?:Calle|C/|Avenida|Avda\.|Plaza|Paseo|Camino|Carrer|Ronda|Travesía|Via|Viale|Piazza|"
+    r"Corso|Largo|Vicolo|Strada|Contrada|Borgo) (?:(?:de la|del|de|dei|della|di) )?"
+    r"[A-ZÁÉÍÓÚ][\w'\-]+(?: [A-Z][\w'\-]+){0,3},? (?:n\.? ?|nº ?)?\d{1,4}(?![\w])"
 )
 
 
-def classify_address(match: re.Match[str], text: str) -> Iterator[Hit]:
-    """A street line matched by the heuristic patterns; no validator exists for addresses."""
-    yield Hit("address", match.start(), match.end(), 0.6, "heuristic")
+def classify_street_name(match: re.Match[str], text: str) -> Iterator[Hit]:
+    """A German or Dutch street name with a house number, told by its suffix."""
+    street = match.group().rsplit(" ", 1)[0].lower()
+    if street.endswith(_STREET_SUFFIXES):
+        yield Hit("address", match.start(), match.end(), 0.6, "heuristic")
+
+
+def classify_street_word(match: re.Match[str], text: str) -> Iterator[Hit]:
+    """A Spanish or Italian street line opened by its street word."""
+    if _at_word_start(text, match.start()):
+        yield Hit("address", match.start(), match.end(), 0.6, "heuristic")

@@ -61,6 +61,10 @@ def phone_confidence(
         return 0.0
     if not _valid_national(digits, regions):
         return 0.0
-    if len(groups) == 1 and "(" not in raw:
+    # Short local numbers (no area code) and bare digit runs look like counters and ids; a bare
+    # run that starts with a trunk "0" (and not "00") is a habit of phone numbers, not of ids.
+    if len(digits) < 8:
         return 0.3
+    if len(groups) == 1 and "(" not in raw:
+        return 0.6 if digits[0] == "0" and digits[1] != "0" and len(digits) >= 9 else 0.3
     return 0.8

@@ -14,7 +14,16 @@ from typing import Final
 
 from privault.dlp.detectors.base import Hit
 
-__all__ = ["KV_SECRET_PATTERN", "PEM_PATTERN", "PROVIDER_KEY_PATTERN", "JWT_PATTERN"]
+__all__ = [
+    "JWT_PATTERN",
+    "KV_SECRET_PATTERN",
+    "PEM_PATTERN",
+    "PROVIDER_KEY_PATTERNS",
+    "classify_jwt",
+    "classify_kv_secret",
+    "classify_pem",
+    "classify_provider_key",
+]
 
 PEM_PATTERN: Final = (
     r"-----BEGIN (?:[A-Z0-9]+ ){0,3}PRIVATE KEY(?: BLOCK)?-----"
@@ -28,7 +37,7 @@ def classify_pem(match: re.Match[str], text: str) -> Iterator[Hit]:
 
 
 JWT_PATTERN: Final = (
-    r"(?<![\w\-])eyJ[A-Za-z0-9_\-]{5,}\.eyJ[A-Za-z0-9_\-]{5,}\.[A-Za-z0-9_\-]{8,}(?![\w\-])"
+    r"eyJ(?<![\w\-]eyJ)[A-Za-z0-9_\-]{5,}\.eyJ[A-Za-z0-9_\-]{5,}\.[A-Za-z0-9_\-]{8,}(?![\w\-])"
 )
 
 
@@ -47,16 +56,16 @@ def classify_jwt(match: re.Match[str], text: str) -> Iterator[Hit]:
         yield Hit("secret", match.start(), match.end(), 0.95, "jwt-header")
 
 
-PROVIDER_KEY_PATTERN: Final = (
-    r"(?<![\w\-])(?:"
-    r"(?P<aws>(?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[A-Z2-7]{16})"
-    r"|(?P<github>gh[pousr]_[A-Za-z0-9]{36,251}|github_pat_[A-Za-z0-9_]{82})"
-    r"|(?P<stripe>(?:sk|rk)_live_[0-9A-Za-z]{20,247})"
-    r"|(?P<slack>xox[abeoprs]-[0-9A-Za-z\-]{10,250})"
-    r"|(?P<google>AIza[0-9A-Za-z_\-]{35})"
-    r")(?![\w\-])"
-    r"|(?P<slackhook>https://hooks\.slack\.com/services/T[A-Z0-9]+/B[A-Z0-9]+/[A-Za-z0-9]+)"
-)
+# One pattern per provider, each opening with a literal so that the regex engine can skip ahead;
+# the "not glued to a longer word" check on the left is done in Python.
+PROVIDER_KEY_PATTERNS: Final = {
+    "aws_access_key": r"A(?:KIA|SIA|BIA|CCA|3T[A-Z0-9])[A-Z2-7]{16}(?![\w\-])",
+    "google_api_key": r"AIza[0-9A-Za-z_\-]{35}(?![\w\-])",
+    "github_token": r"g(?:h[pousr]_[A-Za-z0-9]{36,251}|ithub_pat_[A-Za-z0-9_]{82})(?![\w\-])",
+    "stripe_key": r"[sr]k_live_[0-9A-Za-z]{20,247}(?![\w\-])",
+    "slack_token": r"xox[abeoprs]-[0-9A-Za-z\-]{10,250}(?![\w\-])",
+    "slack_webhook": r"https://hooks\.slack\.com/services/T[A-Z0-9]+/B[A-Z0-9]+/[A-Za-z0-9]+",
+}
 _BASE62: Final = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 
@@ -69,25 +78,31 @@ def _base62(number: int) -> str:
 
 
 def classify_provider_key(match: re.Match[str], text: str) -> Iterator[Hit]:
-    """Keys with a provider's fixed prefix; GitHub tokens also carry a CRC32 we can check."""
-    kind = match.lastgroup or "secret"
+    """Keys with a provider's fixed prefix; classic GitHub tokens also carry a CRC32 we check."""
     value = match.group()
+    start = match.start()
+    if start > 0 and (text[start - 1].isalnum() or text[start - 1] in "_-"):
+        return
     validator, confidence = "prefix", 0.9
-    if kind == "github" and not value.startswith("github_pat_") and len(value) == 40:
+    if value.startswith("gh") and len(value) == 40:
         body, checksum = value[4:34], value[34:]
         if _base62(zlib.crc32(body.encode())) == checksum:
             validator, confidence = "crc32", 0.99
-    yield Hit("secret", match.start(), match.end(), confidence, validator)
+    yield Hit("secret", start, match.end(), confidence, validator)
 
 
+# Runs over the lower-cased text; the value's span is read back from the original.
 KV_SECRET_PATTERN: Final = (
-    r"(?i:(?<![A-Za-z0-9])(?:[a-z0-9]+[_\-.])*(?:secret|token|api[_\-]?key|apikey|access[_\-]?key|"
-    r"private[_\-]?key|client[_\-]?secret|auth|authorization|bearer|credentials?|password|passwd|"
-    r"pwd|passphrase|signing[_\-]?key|webhook[_\-]?secret)(?:[_\-.][a-z0-9]+)*)"
-    r"""["']?\s{0,3}(?:[:=]|=>)\s{0,3}["']?(?:(?i:bearer|basic|token)\s+)?"""
-    r"(?P<value>[A-Za-z0-9+/=_\-.~!@#$%^&*]{8,})"
+    r"(?:secret|token|api[_\-]?key|apikey|access[_\-]?key|private[_\-]?key|client[_\-]?secret|"
+    r"auth|authorization|bearer|credentials?|password|passwd|pwd|passphrase|signing[_\-]?key|"
+    r"webhook[_\-]?secret)(?:[_\-.][a-z0-9]+)*"
+    r"""["']?\s{0,3}(?:[:=]|=>)\s{0,3}["']?(?:(?:bearer|basic|token)\s+)?"""
+    r"(?P<value>[a-z0-9+/=_\-.~!@#$%^&*]{8,})"
 )
-_PASSWORD_KEY = re.compile(r"(?i)pass|pwd")
+_PASSWORD_KEY = re.compile(r"pass|pwd")
+_PLACEHOLDERS: Final = frozenset(
+    {"null", "none", "true", "false", "redacted", "********", "xxxxxxxx", "changeme", "undefined"}
+)
 
 
 def _entropy(value: str) -> float:
@@ -98,15 +113,12 @@ def _entropy(value: str) -> float:
 
 def classify_kv_secret(match: re.Match[str], text: str) -> Iterator[Hit]:
     """A value after a secret-named key: passwords always, tokens when they are high-entropy."""
-    value = match.group("value").rstrip(".,;\"'")
     start = match.start("value")
+    value = text[start : match.end("value")].rstrip(".,;\"'")
     key = match.group()[: start - match.start()]
-    if value.lower() in {"null", "none", "true", "false", "redacted", "********", "xxxxxxxx"}:
-        return
-    if set(value) <= {"*", "x", "X", "#", "•"} or value.startswith("[") or "$" == value[:1]:
+    if value.lower() in _PLACEHOLDERS or set(value) <= {"*", "x", "X", "#"}:
         return
     if _PASSWORD_KEY.search(key):
         yield Hit("secret", start, start + len(value), 0.8, "key-context")
-        return
-    if len(value) >= 16 and _entropy(value) >= 3.5:
+    elif len(value) >= 16 and _entropy(value) >= 3.5:
         yield Hit("secret", start, start + len(value), 0.8, "entropy")

@@ -32,14 +32,13 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("subject_id", name="pk_subject_keys"),
         sa.UniqueConstraint("key_id", name="uq_subject_keys_key_id"),
     )
-    op.create_index("ix_subject_keys_region_master", "subject_keys", ["region", "master_key_id"])
     op.create_table(
         "records",
         sa.Column("id", sa.String(40), nullable=False),
         sa.Column("collection", sa.String(63), nullable=False),
         sa.Column("subject_id", sa.String(255), nullable=False),
         sa.Column("region", sa.String(63), nullable=False),
-        sa.Column("fields", sa.Text(), nullable=False),
+        sa.Column("fields", sa.LargeBinary(), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.Column("updated_at", UTCDateTime(), nullable=False),
@@ -52,7 +51,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_records"),
     )
     op.create_index("ix_records_subject_id", "records", ["subject_id"])
-    op.create_index("ix_records_collection_created", "records", ["collection", "created_at"])
 
 
 def downgrade() -> None:

@@ -1,0 +1,1 @@
+"""A labelled evaluation set for the leak-prevention detectors, generated from seeds."""
