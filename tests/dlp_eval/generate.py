@@ -17,8 +17,16 @@ from faker import Faker
 __all__ = ["LOCALES", "Sample", "build_eval_set", "score"]
 
 LOCALES = ("en_US", "en_GB", "de_DE", "fr_FR", "es_ES", "it_IT", "nl_NL", "en_IN")
-_REGION = {"en_US": "US", "en_GB": "GB", "de_DE": "DE", "fr_FR": "FR", "es_ES": "ES",
-           "it_IT": "IT", "nl_NL": "NL", "en_IN": "IN"}  # fmt: skip
+_REGION = {
+    "en_US": "US",
+    "en_GB": "GB",
+    "de_DE": "DE",
+    "fr_FR": "FR",
+    "es_ES": "ES",
+    "it_IT": "IT",
+    "nl_NL": "NL",
+    "en_IN": "IN",
+}
 _PHONE_FORMATS = (
     phonenumbers.PhoneNumberFormat.INTERNATIONAL,
     phonenumbers.PhoneNumberFormat.E164,
@@ -51,10 +59,27 @@ def _luhn_complete(body: str) -> str:
 
 
 _CARD_BRANDS: tuple[tuple[str, int], ...] = (
-    ("4", 16), ("4", 19), ("51", 16), ("53", 16), ("55", 16), ("2221", 16), ("2720", 16),
-    ("23", 16), ("26", 16), ("34", 15), ("37", 15), ("6011", 16), ("65", 16), ("3530", 16),
-    ("3589", 16), ("36", 14), ("6759", 16), ("5018", 12), ("62", 16), ("62", 19),
-)  # fmt: skip
+    ("4", 16),
+    ("4", 19),
+    ("51", 16),
+    ("53", 16),
+    ("55", 16),
+    ("2221", 16),
+    ("2720", 16),
+    ("23", 16),
+    ("26", 16),
+    ("34", 15),
+    ("37", 15),
+    ("6011", 16),
+    ("65", 16),
+    ("3530", 16),
+    ("3589", 16),
+    ("36", 14),
+    ("6759", 16),
+    ("5018", 12),
+    ("62", 16),
+    ("62", 19),
+)
 
 
 def _card(rng: random.Random) -> str:
@@ -85,6 +110,8 @@ def _phone(rng: random.Random, region: str, fake: Faker) -> str:
         (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE)
     )
     example = phonenumbers.example_number_for_type(region, kind)
+    if example is None:
+        raise LookupError(f"phonenumbers has no example number for {region}")
     national = str(example.national_number)
     for _ in range(50):
         keep = max(2, len(national) - 6)
@@ -128,7 +155,9 @@ def _verhoeff_complete(body: str) -> str:
 _NINO_PREFIXES = ("AB", "CE", "JG", "KL", "MR", "PX", "SW", "TY", "WL", "EH")
 
 
-def _national_id(fake: Faker, locale: str, rng: random.Random) -> tuple[str, str] | None:
+def _national_id(  # noqa: PLR0911 - one return per locale
+    fake: Faker, locale: str, rng: random.Random
+) -> tuple[str, str] | None:
     if locale == "en_US":
         return "us_ssn", fake.ssn()
     if locale == "en_GB":
@@ -151,18 +180,26 @@ def _national_id(fake: Faker, locale: str, rng: random.Random) -> tuple[str, str
 
 
 _FILLER = (
-    "GET /api/v2/orders/{n} 200 {ms}ms", "worker=checkout-{k} took {ms}ms", "cart updated items={k}",
-    "payment authorised amount={k}.99 EUR", "shipment {sku} dispatched", "retry {k}/5",
-    "cache hit ratio 0.{k}", "queue depth {k}", "session {uid} refreshed",
-)  # fmt: skip
+    "GET /api/v2/orders/{n} 200 {ms}ms",
+    "worker=checkout-{k} took {ms}ms",
+    "cart updated items={k}",
+    "payment authorised amount={k}.99 EUR",
+    "shipment {sku} dispatched",
+    "retry {k}/5",
+    "cache hit ratio 0.{k}",
+    "queue depth {k}",
+    "session {uid} refreshed",
+)
 
 
 def _filler(rng: random.Random) -> str:
     return rng.choice(_FILLER).format(
-        n=rng.randint(1000, 999999), ms=rng.randint(1, 9000), k=rng.randint(1, 99),
+        n=rng.randint(1000, 999999),
+        ms=rng.randint(1, 9000),
+        k=rng.randint(1, 99),
         sku=f"SKU-{rng.randint(10000, 99999)}-{rng.choice(('BLK', 'RED', 'XL'))}",
         uid=uuid.UUID(int=rng.getrandbits(128)),
-    )  # fmt: skip
+    )
 
 
 def _ean13(rng: random.Random, prefix: str = "") -> str:
@@ -216,8 +253,15 @@ def _ip_next_to_digits(sample: Sample, fake: Faker, rng: random.Random) -> None:
     ip = fake.ipv4_public() if rng.random() < 0.5 else fake.ipv4_private()
     sample.add("client ")
     sample.add(ip, "ip_address")
-    sample.add(rng.choice((f" {rng.randint(100, 999)} {rng.randint(1000, 9999)}",
-                           f":{rng.randint(1024, 65535)}", f" port {rng.randint(1000, 9999)}")))  # fmt: skip
+    sample.add(
+        rng.choice(
+            (
+                f" {rng.randint(100, 999)} {rng.randint(1000, 9999)}",
+                f":{rng.randint(1024, 65535)}",
+                f" port {rng.randint(1000, 9999)}",
+            )
+        )
+    )
 
 
 def _british_iban(rng: random.Random) -> str:
@@ -231,8 +275,24 @@ def _british_iban(rng: random.Random) -> str:
 def _line(fake: Faker, locale: str, rng: random.Random) -> Sample:
     sample = Sample()
     sample.add(f"{fake.date_time_this_year().isoformat()} INFO ")
-    kind = rng.choice(("email", "phone", "phone", "card", "card", "iban", "ip", "ipv6", "id",
-                       "negative", "negative", "negative", "ipdigits", "mixed"))  # fmt: skip
+    kind = rng.choice(
+        (
+            "email",
+            "phone",
+            "phone",
+            "card",
+            "card",
+            "iban",
+            "ip",
+            "ipv6",
+            "id",
+            "negative",
+            "negative",
+            "negative",
+            "ipdigits",
+            "mixed",
+        )
+    )
     if kind in ("email", "mixed"):
         sample.add(rng.choice(("customer ", "user=", '"email": "', "contact ")))
         sample.add(fake.email(), "email")
@@ -314,10 +374,13 @@ def score(samples: list[Sample], predict: object) -> tuple[dict[str, Score], int
         matched_labels: set[int] = set()
         for p_type, p_start, p_end in predicted:
             hit = next(
-                (i for i, (l_type, l_start, l_end) in enumerate(sample.labels)
-                 if l_type == p_type and l_start < p_end and p_start < l_end),
+                (
+                    i
+                    for i, (l_type, l_start, l_end) in enumerate(sample.labels)
+                    if l_type == p_type and l_start < p_end and p_start < l_end
+                ),
                 None,
-            )  # fmt: skip
+            )
             entry = scores.setdefault(p_type, Score())
             if hit is None:
                 entry.fp += 1

@@ -8,7 +8,8 @@ The key tag is the last 4 (random) bytes of the customer key's id, so a cipherte
 under the wrong customer key is refused before any decryption. The version byte and key tag
 are part of the associated data, together with the caller's context (collection, field,
 record, subject), so flipping any byte, truncating, or moving a ciphertext to another field,
-record or customer fails authentication: the result is ``IntegrityViolation``, never wrong plaintext.
+record or customer fails authentication: the result is ``IntegrityViolation``, never wrong
+plaintext.
 """
 
 from __future__ import annotations
@@ -81,6 +82,33 @@ class FieldCipher:
             associated = prefix + context_format.format(name).encode()
             result[name] = prefix + nonce + encrypt(nonce, value.encode(), associated)
         return result
+
+    def decrypt_fields(
+        self, ciphertexts: Mapping[str, bytes], context_format: str
+    ) -> dict[str, str]:
+        """Decrypt several text values (see :meth:`encrypt_fields`); ``IntegrityViolation`` if
+        any fails. Checks the prefix once per field, as :meth:`decrypt` does."""
+        decrypt = self._aead.decrypt
+        prefix = self._prefix
+        values: dict[str, str] = {}
+        try:
+            for name, ciphertext in ciphertexts.items():
+                if ciphertext[:_PREFIX_LEN] != prefix or len(ciphertext) < MIN_CIPHERTEXT_LEN:
+                    values[name] = self.decrypt(ciphertext, b"").decode()  # raises the reason
+                    continue
+                nonce = ciphertext[_PREFIX_LEN : _PREFIX_LEN + _NONCE_LEN]
+                associated = prefix + context_format.format(name).encode()
+                values[name] = decrypt(
+                    nonce, ciphertext[_PREFIX_LEN + _NONCE_LEN :], associated
+                ).decode()
+        except InvalidTag as exc:
+            raise IntegrityViolation(
+                "ciphertext failed authentication (altered or moved)",
+                code="ciphertext_tampered",
+            ) from exc
+        except UnicodeDecodeError as exc:  # authenticated, so only a bug could cause it
+            raise IntegrityViolation("a decrypted value is not text") from exc
+        return values
 
     def decrypt(self, ciphertext: bytes, context: bytes) -> bytes:
         """Decrypt one value, or raise ``IntegrityViolation``."""

@@ -50,7 +50,9 @@ class KeyStore:
         self.keys_dir = keys_dir
         self.masters = MasterKeyring(keys_dir, protection, reload_interval_s=reload_interval_s)
         self.derived = DerivedKeys.load(keys_dir, protection)
-        self.ledger = ErasureLedger(keys_dir / "erasure-ledger.jsonl")
+        self.ledger = ErasureLedger(
+            keys_dir / "erasure-ledger.jsonl", reload_interval_s=reload_interval_s
+        )
         self._subject_ref_key = self.derived.derive("subject-ref/v1")
 
     @classmethod

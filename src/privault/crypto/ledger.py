@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+import time
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
@@ -23,8 +24,10 @@ from privault.errors import IntegrityViolation
 class ErasureLedger:
     """Append-only file of erased key ids, cached in memory and re-read when it grows."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, reload_interval_s: float = 1.0) -> None:
         self.path = path
+        self.reload_interval_s = reload_interval_s
+        self._checked_at = float("-inf")
         self._lock = threading.Lock()
         self._ids: set[str] = set()
         self._subjects: dict[str, datetime] = {}
@@ -68,11 +71,19 @@ class ErasureLedger:
             return frozenset(self._ids)
 
     def is_erased(self, key_id: str) -> bool:
-        """Whether the key with this id has been destroyed."""
+        """Whether the key with this id has been destroyed.
+
+        Entries written by other processes are seen within ``reload_interval_s``; they also
+        deleted the customer's rows, so this check matters for restored database copies,
+        which are cleaned when the database is opened (see the module docstring).
+        """
         with self._lock:
             if key_id in self._ids:
                 return True
-            self._refresh()
+            now = time.monotonic()
+            if now - self._checked_at >= self.reload_interval_s:
+                self._checked_at = now
+                self._refresh()
             return key_id in self._ids
 
     def erased_at(self, subject_ref: str) -> datetime | None:
@@ -100,3 +111,5 @@ class ErasureLedger:
             os.fsync(fd)
         finally:
             os.close(fd)
+        with self._lock:
+            self._refresh()

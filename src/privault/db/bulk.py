@@ -12,9 +12,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import Select, Table
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
+
+from privault.errors import Unavailable
 
 
 def insert_rows(
@@ -63,3 +66,56 @@ def insert_rows(
         params = [{**dict(zip(columns, row, strict=True)), **converted} for row in rows]
     result = connection.exec_driver_sql(str(compiled), params)
     return int(result.rowcount if result.rowcount is not None else -1)
+
+
+class PreparedSelect:
+    """A select compiled once per dialect and run through the driver, for hot read paths.
+
+    SQLAlchemy rebuilds and re-keys a statement on every execution; for a single-row lookup that
+    costs several times the query itself. This compiles once, runs ``exec_driver_sql`` and
+    applies each column's result conversion (e.g. UTC timestamps).
+    """
+
+    def __init__(self, stmt: Select[Any]) -> None:
+        self._stmt = stmt
+        self._compiled: dict[str, tuple[str, list[str] | None, list[tuple[int, Any]]]] = {}
+
+    def _compile(self, dialect: Dialect) -> tuple[str, list[str] | None, list[tuple[int, Any]]]:
+        compiled = self._stmt.compile(dialect=dialect)
+        processors = [
+            (index, processor)
+            for index, column in enumerate(self._stmt.selected_columns)
+            if (processor := column.type.dialect_impl(dialect).result_processor(dialect, None))
+        ]
+        order = list(compiled.positiontup or []) if compiled.positional else None
+        return str(compiled), order, processors
+
+    def first(self, db_session: Session, **params: Any) -> tuple[Any, ...] | None:
+        """The first row for ``params`` (bind names of the statement), converted, or None."""
+        connection = db_session.connection()
+        dialect = connection.dialect
+        entry = self._compiled.get(dialect.name)
+        if entry is None:
+            entry = self._compiled[dialect.name] = self._compile(dialect)
+        sql, order, processors = entry
+        bound: Any = tuple(params[name] for name in order) if order is not None else params
+        # The session's own DBAPI connection (same transaction); SQLAlchemy's result wrapper
+        # is skipped because building it costs more than the lookup.
+        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(sql, bound)
+            row = cursor.fetchone()
+        except dialect.loaded_dbapi.OperationalError as exc:
+            raise Unavailable(
+                f"database unavailable ({type(exc).__name__})", code="database_unavailable"
+            ) from exc
+        finally:
+            cursor.close()
+        if row is None:
+            return None
+        if not processors:
+            return tuple(row)
+        values = list(row)
+        for index, processor in processors:
+            values[index] = processor(values[index])
+        return tuple(values)

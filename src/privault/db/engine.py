@@ -21,6 +21,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
+    # 64 MiB page cache (default 2 MiB): indexes of a few hundred thousand customers stay hot.
+    cursor.execute("PRAGMA cache_size=-65536")
     cursor.close()
 
 

@@ -45,8 +45,9 @@ class ResponseReport:
 
 
 def _log_report(report: ResponseReport) -> None:
-    _log.warning("personal data in response to %s: %s (%s)", report.path, report.counts,
-                 report.action)  # fmt: skip
+    _log.warning(
+        "personal data in response to %s: %s (%s)", report.path, report.counts, report.action
+    )
 
 
 class DLPMiddleware:
@@ -60,11 +61,16 @@ class DLPMiddleware:
         scanner: Scanner | None = None,
         redactor: Redactor | None = None,
         on_findings: Callable[[ResponseReport], None] = _log_report,
-        content_types: Sequence[str] = ("application/json", "text/", "application/xml",
-                                        "application/x-ndjson", "application/problem+json"),
+        content_types: Sequence[str] = (
+            "application/json",
+            "text/",
+            "application/xml",
+            "application/x-ndjson",
+            "application/problem+json",
+        ),
         max_body_bytes: int = 8 << 20,
         block_status: int = 500,
-    ) -> None:  # fmt: skip
+    ) -> None:
         if action not in ("report", "redact", "block"):
             raise InvalidInput("unknown middleware action", code="dlp_bad_action", action=action)
         self.app = app
@@ -104,8 +110,7 @@ class _Exchange:
         self.done = False
 
     def _header(self, name: bytes) -> bytes | None:
-        assert self.start is not None
-        for key, value in self.start.get("headers", []):
+        for key, value in (self.start or {}).get("headers", []):
             if key.lower() == name:
                 return bytes(value)
         return None
@@ -118,6 +123,8 @@ class _Exchange:
             self.json = "json" in content_type
             self.scan = content_type.startswith(self.owner.content_types)
             self.encoded = self.scan and encoding.strip().lower() not in ("", "identity")
+            if self.encoded and self.owner.action == "report":
+                self.scan = False  # compressed bytes cannot be read; nothing to withhold either
             if self.owner.action == "report" or not self.scan:
                 await self.downstream(message)
             return
@@ -136,6 +143,8 @@ class _Exchange:
             if not more:
                 self._report("report")
             return
+        if self.done:
+            return  # already withheld: drop the rest of the body
         self.chunks.append(body)
         self.size += len(body)
         if self.size > self.owner.max_body_bytes:
@@ -180,10 +189,10 @@ class _Exchange:
             return
         self._report("redact")
         body = redacted.encode("utf-8", "surrogateescape")
-        assert self.start is not None
-        headers = [(k, v) for k, v in self.start.get("headers", []) if k.lower() != b"content-length"]
+        start = self.start or {"type": "http.response.start", "status": 200}
+        headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
         headers.append((b"content-length", str(len(body)).encode("ascii")))
-        await self.downstream({**self.start, "headers": headers})
+        await self.downstream({**start, "headers": headers})
         await self.downstream({"type": "http.response.body", "body": body, "more_body": False})
 
     def _redact_json(self, text: str) -> tuple[str, dict[str, int]]:
@@ -204,18 +213,24 @@ class _Exchange:
                 return
             self.done = True
         self._report(f"withheld:{reason}")
-        body = json.dumps({
-            "type": "about:blank",
-            "title": "Response withheld",
-            "status": self.owner.block_status,
-            "detail": "The response was withheld by the data-leak guard.",
-        }).encode()  # fmt: skip
-        await self.downstream({
-            "type": "http.response.start",
-            "status": self.owner.block_status,
-            "headers": [(b"content-type", b"application/problem+json"),
-                        (b"content-length", str(len(body)).encode("ascii"))],
-        })  # fmt: skip
+        body = json.dumps(
+            {
+                "type": "about:blank",
+                "title": "Response withheld",
+                "status": self.owner.block_status,
+                "detail": "The response was withheld by the data-leak guard.",
+            }
+        ).encode()
+        await self.downstream(
+            {
+                "type": "http.response.start",
+                "status": self.owner.block_status,
+                "headers": [
+                    (b"content-type", b"application/problem+json"),
+                    (b"content-length", str(len(body)).encode("ascii")),
+                ],
+            }
+        )
         await self.downstream({"type": "http.response.body", "body": body, "more_body": False})
 
     async def finish(self) -> None:
@@ -245,7 +260,9 @@ def _redact_json_values(
         elif isinstance(value, list):
             for child in value:
                 collect(child, key)
-        elif isinstance(value, str) or (isinstance(value, int | float) and not isinstance(value, bool)):
+        elif isinstance(value, str) or (
+            isinstance(value, int | float) and not isinstance(value, bool)
+        ):
             slots.append((key, str(value)))
 
     collect(node, None)
@@ -255,7 +272,7 @@ def _redact_json_values(
     def rebuild(value: object) -> object:
         if isinstance(value, dict):
             out: dict[str, object] = {}
-            for name, child in value.items():
+            for child in value.values():
                 _, key_text = next(texts)
                 key_findings = next(results)
                 new_name = _apply(key_text, key_findings, redactor, counts)
@@ -265,7 +282,9 @@ def _redact_json_values(
             return out
         if isinstance(value, list):
             return [rebuild(child) for child in value]
-        if isinstance(value, str) or (isinstance(value, int | float) and not isinstance(value, bool)):
+        if isinstance(value, str) or (
+            isinstance(value, int | float) and not isinstance(value, bool)
+        ):
             _, text = next(texts)
             findings = next(results)
             return _apply(text, findings, redactor, counts) if findings else value

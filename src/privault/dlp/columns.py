@@ -56,20 +56,33 @@ def classify_columns(
         raise InvalidInput("not a usable database URL", code="dlp_bad_url") from exc
     shown = make_url(url).render_as_string(hide_password=True)
     try:
-        return _classify(engine, table, schema, sample, min_share, scanner or Scanner())
+        return _classify(
+            engine,
+            table=table,
+            schema=schema,
+            sample=sample,
+            min_share=min_share,
+            scanner=scanner or Scanner(),
+        )
     except NoSuchTableError as exc:
         raise NotFound("no such table", code="dlp_no_table", table=table) from exc
     except SQLAlchemyError as exc:
-        raise Unavailable("database could not be read", code="dlp_db_unavailable",
-                          url=shown) from exc  # fmt: skip
+        raise Unavailable(
+            "database could not be read", code="dlp_db_unavailable", url=shown
+        ) from exc
     finally:
         engine.dispose()
 
 
 def _classify(
-    engine: Engine, table: str | None, schema: str | None, sample: int, min_share: float,
+    engine: Engine,
+    *,
+    table: str | None,
+    schema: str | None,
+    sample: int,
+    min_share: float,
     scanner: Scanner,
-) -> list[ColumnClassification]:  # fmt: skip
+) -> list[ColumnClassification]:
     names: Sequence[str] = [table] if table else inspect(engine).get_table_names(schema=schema)
     results: list[ColumnClassification] = []
     with engine.connect() as connection:
@@ -89,7 +102,7 @@ def _verdict(
     if not values:
         return ColumnClassification(table, column, None, 0.0, 0.0, 0)
     rows_with: Counter[str] = Counter()
-    confidence_sum: Counter[str] = Counter()
+    confidence_sum: dict[str, float] = {}
     # The column name is the key of every value: "sku" lowers, "phone" raises confidence.
     for findings in analyze_segments(scanner, [(column, value) for value in values]):
         best: dict[str, float] = {}
@@ -97,7 +110,7 @@ def _verdict(
             best[finding.type] = max(best.get(finding.type, 0.0), finding.confidence)
         for pii_type, confidence in best.items():
             rows_with[pii_type] += 1
-            confidence_sum[pii_type] += confidence
+            confidence_sum[pii_type] = confidence_sum.get(pii_type, 0.0) + confidence
     if not rows_with:
         return ColumnClassification(table, column, None, 0.0, 0.0, len(values))
     pii_type, count = rows_with.most_common(1)[0]

@@ -31,11 +31,42 @@ def _add(hint: str, *words: str) -> None:
         _TOKENS[word] = hint
 
 
-_add("card", "card", "cc", "pan", "ccnum", "cardnumber", "creditcard", "kreditkarte", "carte",
-     "tarjeta", "carta", "visa", "mastercard", "amex")  # fmt: skip
+_add(
+    "card",
+    "card",
+    "cc",
+    "pan",
+    "ccnum",
+    "cardnumber",
+    "creditcard",
+    "kreditkarte",
+    "carte",
+    "tarjeta",
+    "carta",
+    "visa",
+    "mastercard",
+    "amex",
+)
 _add("email", "email", "mail", "emailaddress", "courriel", "correo")
-_add("phone", "phone", "tel", "telephone", "telefon", "telefono", "mobile", "mobil", "cell",
-     "msisdn", "fax", "handy", "portable", "cellulare", "movil", "whatsapp", "contact")  # fmt: skip
+_add(
+    "phone",
+    "phone",
+    "tel",
+    "telephone",
+    "telefon",
+    "telefono",
+    "mobile",
+    "mobil",
+    "cell",
+    "msisdn",
+    "fax",
+    "handy",
+    "portable",
+    "cellulare",
+    "movil",
+    "whatsapp",
+    "contact",
+)
 _add("us_ssn", "ssn", "social", "socialsecurity")
 _add("iban", "iban")
 _add("bank_routing", "routing", "aba", "rtn", "routingnumber")
@@ -49,19 +80,99 @@ _add("in_aadhaar", "aadhaar", "aadhar", "uid", "uidai")
 _add("uk_nino", "nino", "insurance")
 _add("es_dni", "dni", "nie", "nif")
 _add("it_fiscal_code", "fiscale", "codicefiscale", "cf")
-_add("ip_address", "ip", "ipaddr", "ipaddress", "addr", "remoteaddr", "clientip", "host", "peer",
-     "forwarded", "xff", "src", "dst", "client", "remote")  # fmt: skip
+_add(
+    "ip_address",
+    "ip",
+    "ipaddr",
+    "ipaddress",
+    "addr",
+    "remoteaddr",
+    "clientip",
+    "host",
+    "peer",
+    "forwarded",
+    "xff",
+    "src",
+    "dst",
+    "client",
+    "remote",
+)
 _add("date_of_birth", "dob", "birth", "birthday", "birthdate", "geburtsdatum", "born")
 _add("cvv", "cvv", "cvc", "cvv2", "cvc2", "csc", "cid")
-_add(NEGATIVE, "sku", "ean", "upc", "gtin", "barcode", "isbn", "asin", "order", "orderid",
-     "invoice", "tracking", "shipment", "parcel", "session", "sessionid", "request", "requestid",
-     "trace", "traceid", "span", "uuid", "guid", "version", "ver", "build", "release", "ts",
-     "timestamp", "time", "epoch", "ms", "bytes", "size", "duration", "latency", "qty",
-     "quantity", "count", "price", "amount", "total", "sum", "port", "pid", "product",
-     "productid", "item", "itemid", "article", "artikel", "serial", "batch", "lot", "ref",
-     "reference", "txn", "transaction", "payment", "paymentid", "cart", "basket", "nonce",
-     "hash", "checksum", "crc", "offset", "seq", "sequence", "userid", "customerid",
-     "status")  # fmt: skip
+_add(
+    NEGATIVE,
+    "sku",
+    "ean",
+    "upc",
+    "gtin",
+    "barcode",
+    "isbn",
+    "asin",
+    "order",
+    "orderid",
+    "invoice",
+    "tracking",
+    "shipment",
+    "parcel",
+    "session",
+    "sessionid",
+    "request",
+    "requestid",
+    "trace",
+    "traceid",
+    "span",
+    "uuid",
+    "guid",
+    "version",
+    "ver",
+    "build",
+    "release",
+    "ts",
+    "timestamp",
+    "time",
+    "epoch",
+    "ms",
+    "bytes",
+    "size",
+    "duration",
+    "latency",
+    "qty",
+    "quantity",
+    "count",
+    "price",
+    "amount",
+    "total",
+    "sum",
+    "port",
+    "pid",
+    "product",
+    "productid",
+    "item",
+    "itemid",
+    "article",
+    "artikel",
+    "serial",
+    "batch",
+    "lot",
+    "ref",
+    "reference",
+    "txn",
+    "transaction",
+    "payment",
+    "paymentid",
+    "cart",
+    "basket",
+    "nonce",
+    "hash",
+    "checksum",
+    "crc",
+    "offset",
+    "seq",
+    "sequence",
+    "userid",
+    "customerid",
+    "status",
+)
 
 
 class KeyHint:
@@ -110,9 +221,20 @@ def key_hint(text: str, start: int) -> KeyHint:
 # Types whose values are bare digits (or dotted digits) and so can be mistaken for the ids, sizes
 # and versions that a negative key names; an e-mail address after "user=" is still one.
 _NUMERIC_TYPES: Final = frozenset(
-    {"card", "phone", "us_ssn", "nl_bsn", "bank_routing", "bank_account", "in_aadhaar",
-     "fr_insee", "de_tax_id", "ip_address", "cvv"}
-)  # fmt: skip
+    {
+        "card",
+        "phone",
+        "us_ssn",
+        "nl_bsn",
+        "bank_routing",
+        "bank_account",
+        "in_aadhaar",
+        "fr_insee",
+        "de_tax_id",
+        "ip_address",
+        "cvv",
+    }
+)
 
 
 def adjust(confidence: float, hint: KeyHint, pii_type: str) -> float:

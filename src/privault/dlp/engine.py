@@ -107,7 +107,7 @@ class Scanner:
                         index,
                         Finding(
                             hit.type, hit.start, hit.end, confidence, hit.validator, detector.name
-                        ),  # fmt: skip
+                        ),
                     )
         if self._names is not None:
             accepted = _merge_names(accepted, self._names, text, minimum)

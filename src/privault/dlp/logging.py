@@ -17,8 +17,10 @@ from privault.dlp.redact import Redactor
 __all__ = ["RedactingFilter"]
 
 # Attributes every LogRecord has; anything else was passed through ``extra=`` and is redacted.
-_STANDARD: Final = frozenset(
-    logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}
+_STANDARD: Final = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {
+    "message",
+    "asctime",
+}
 
 
 class RedactingFilter(logging.Filter):
@@ -45,7 +47,7 @@ class RedactingFilter(logging.Filter):
         """Rewrite the record in place; never drops it."""
         try:
             message = record.getMessage()
-        except Exception:  # noqa: BLE001 - a bad format string must not leak its arguments
+        except Exception:  # a bad format string must not leak its arguments either
             message = f"{record.msg!s} (unformattable arguments withheld)"
         record.msg = self.redact(message)
         record.args = None

@@ -51,12 +51,12 @@ class Redactor:
             return mask_value(value, pii_type, mask_char=self.mask_char, keep_last=self.keep_last)
         if self.mode == "label":
             return f"[{pii_type.upper()}]"
-        if self.mode == "hash":
-            assert self.key is not None  # checked in __post_init__
+        if self.mode == "hash" and self.key is not None:
             digest = hmac.new(self.key, value.encode("utf-8"), hashlib.sha256).hexdigest()
             return f"[{pii_type.upper()}:{digest[:16]}]"
-        assert self.tokenizer is not None  # checked in __post_init__
-        return self.tokenizer(pii_type, value)
+        if self.tokenizer is not None:
+            return self.tokenizer(pii_type, value)
+        raise InvalidInput("redactor is missing its key or tokenizer", code="dlp_bad_redactor")
 
     def apply(self, text: str, findings: Iterable[Finding]) -> str:
         """``text`` with every finding replaced; overlapping findings are replaced once."""
@@ -66,9 +66,11 @@ class Redactor:
         for finding in ordered:
             if finding.start < 0 or finding.end > len(text) or finding.start > finding.end:
                 raise InvalidInput(
-                    "finding lies outside the text", code="dlp_bad_span",
-                    start=finding.start, end=finding.end,
-                )  # fmt: skip
+                    "finding lies outside the text",
+                    code="dlp_bad_span",
+                    start=finding.start,
+                    end=finding.end,
+                )
             if finding.start < position:
                 if finding.end <= position:
                     continue

@@ -20,9 +20,23 @@ __all__ = ["SARIF_SCHEMA", "render_table", "summary", "to_json", "to_sarif"]
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 # Types whose leak is serious on its own: a SARIF "error"; the rest are "warning".
-_SEVERE = frozenset({"card", "cvv", "secret", "us_ssn", "uk_nino", "de_tax_id", "fr_insee",
-                     "es_dni", "it_fiscal_code", "nl_bsn", "in_aadhaar", "iban",
-                     "bank_account"})  # fmt: skip
+_SEVERE = frozenset(
+    {
+        "card",
+        "cvv",
+        "secret",
+        "us_ssn",
+        "uk_nino",
+        "de_tax_id",
+        "fr_insee",
+        "es_dni",
+        "it_fiscal_code",
+        "nl_bsn",
+        "in_aadhaar",
+        "iban",
+        "bank_account",
+    }
+)
 
 
 def summary(items: Iterable[LocatedFinding]) -> dict[str, int]:
@@ -50,8 +64,9 @@ def render_table(items: Sequence[LocatedFinding], console: Console) -> None:
     for heading in ("Location", "Type", "Confidence", "Validator", "Preview"):
         table.add_column(heading, overflow="fold")
     for item in items:
-        table.add_row(_where(item), item.type, f"{item.confidence:.2f}", item.validator,
-                      item.preview)  # fmt: skip
+        table.add_row(
+            _where(item), item.type, f"{item.confidence:.2f}", item.validator, item.preview
+        )
     console.print(table)
     counts = ", ".join(f"{pii_type}: {count}" for pii_type, count in summary(items).items())
     console.print(f"{len(items)} findings ({counts})")
@@ -62,15 +77,21 @@ def to_json(items: Sequence[LocatedFinding]) -> str:
     document = {
         "findings": [
             {
-                "path": item.path, "line": item.line, "column": item.column,
-                "field": item.field, "type": item.type, "confidence": item.confidence,
-                "validator": item.validator, "detector": item.detector,
-                "preview": item.preview, "length": item.length,
+                "path": item.path,
+                "line": item.line,
+                "column": item.column,
+                "field": item.field,
+                "type": item.type,
+                "confidence": item.confidence,
+                "validator": item.validator,
+                "detector": item.detector,
+                "preview": item.preview,
+                "length": item.length,
             }
             for item in items
         ],
         "summary": summary(items),
-    }  # fmt: skip
+    }
     return json.dumps(document, indent=2, ensure_ascii=False)
 
 

@@ -12,7 +12,7 @@ import csv
 import io
 import json
 import os
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Final
@@ -60,18 +60,33 @@ def analyze_segments(
         if finding.end > base + len(segments[index][1]):
             continue  # reaches into the next line: not a finding in this value
         results[index].append(
-            Finding(finding.type, finding.start - base, finding.end - base, finding.confidence,
-                    finding.validator, finding.detector)  # fmt: skip
+            Finding(
+                finding.type,
+                finding.start - base,
+                finding.end - base,
+                finding.confidence,
+                finding.validator,
+                finding.detector,
+            )
         )
     return results
 
 
-def _located(path: str, line: int | None, column: int | None, field: str | None,
-             finding: Finding, value: str) -> LocatedFinding:  # fmt: skip
+def _located(  # noqa: PLR0917 - the arguments mirror LocatedFinding's fields in order
+    path: str, line: int | None, column: int | None, field: str | None, finding: Finding, value: str
+) -> LocatedFinding:
     return LocatedFinding(
-        path, line, column, field, finding.type, finding.confidence, finding.validator,
-        finding.detector, mask_value(value, finding.type), finding.end - finding.start,
-    )  # fmt: skip
+        path,
+        line,
+        column,
+        field,
+        finding.type,
+        finding.confidence,
+        finding.validator,
+        finding.detector,
+        mask_value(value, finding.type),
+        finding.end - finding.start,
+    )
 
 
 @dataclass
@@ -105,9 +120,13 @@ class FileScanner:
     # Plain text and logs -------------------------------------------------------------------
 
     def scan_stream(
-        self, stream: IO[bytes], *, path: str, out: IO[bytes] | None = None,
+        self,
+        stream: IO[bytes],
+        *,
+        path: str,
+        out: IO[bytes] | None = None,
         total: int | None = None,
-    ) -> Iterator[LocatedFinding]:  # fmt: skip
+    ) -> Iterator[LocatedFinding]:
         """Scan a byte stream of text line by line in blocks; write the redacted text to ``out``."""
         progress = _Progress(self.progress, total)
         pending: list[str] = []
@@ -126,7 +145,7 @@ class FileScanner:
 
     def _text_block(
         self, block: str, path: str, line: int, out: IO[bytes] | None
-    ) -> Iterator[LocatedFinding]:
+    ) -> Generator[LocatedFinding, None, int]:
         findings = self.scanner.analyze(block) if block else []
         position = 0
         line_start = 0
@@ -136,8 +155,9 @@ class FileScanner:
                 line += newlines
                 line_start = block.rfind("\n", 0, finding.start) + 1
             position = finding.start
-            yield _located(path, line, finding.start - line_start + 1, None, finding,
-                           finding.value_in(block))  # fmt: skip
+            yield _located(
+                path, line, finding.start - line_start + 1, None, finding, finding.value_in(block)
+            )
         if out is not None:
             text = self.redactor.apply(block, findings) if self.redactor else block
             out.write(text.encode("utf-8", "surrogateescape"))
@@ -149,12 +169,16 @@ class FileScanner:
 
     # CSV ------------------------------------------------------------------------------------
 
-    def scan_csv(self, source: Path, *, path: str, out: Path | None = None) -> Iterator[LocatedFinding]:
+    def scan_csv(
+        self, source: Path, *, path: str, out: Path | None = None
+    ) -> Iterator[LocatedFinding]:
         """Scan a CSV/TSV file cell by cell (the header names give context); keep it CSV."""
         delimiter = "\t" if source.suffix.lower() == ".tsv" else ","
         progress = _Progress(self.progress, source.stat().st_size)
-        with source.open(newline="", encoding="utf-8", errors="surrogateescape") as handle, \
-                _maybe_open(out, newline="") as sink:  # fmt: skip
+        with (
+            source.open(newline="", encoding="utf-8", errors="surrogateescape") as handle,
+            _maybe_open(out, newline="") as sink,
+        ):
             reader = csv.reader(handle, delimiter=delimiter)
             writer = csv.writer(sink, delimiter=delimiter) if sink is not None else None
             header = next(reader, None)
@@ -162,8 +186,11 @@ class FileScanner:
                 return
             yield from self._csv_header(header, path)
             if writer is not None:
-                writer.writerow(self._redact_cells(header, analyze_segments(
-                    self.scanner, [(None, cell) for cell in header])))  # fmt: skip
+                writer.writerow(
+                    self._redact_cells(
+                        header, analyze_segments(self.scanner, [(None, cell) for cell in header])
+                    )
+                )
             batch: list[list[str]] = []
             size = 0
             row_number = 1
@@ -182,42 +209,66 @@ class FileScanner:
         results = analyze_segments(self.scanner, [(None, cell) for cell in header])
         for index, (cell, found) in enumerate(zip(header, results, strict=True)):
             for finding in found:
-                yield _located(path, 1, finding.start + 1, f"column {index + 1}", finding,
-                               finding.value_in(cell))  # fmt: skip
+                yield _located(
+                    path,
+                    1,
+                    finding.start + 1,
+                    f"column {index + 1}",
+                    finding,
+                    finding.value_in(cell),
+                )
 
     def _csv_rows(
-        self, rows: list[list[str]], header: list[str], path: str, first: int,
+        self,
+        rows: list[list[str]],
+        header: list[str],
+        path: str,
+        first: int,
         writer: Any,
-    ) -> Iterator[LocatedFinding]:  # fmt: skip
+    ) -> Iterator[LocatedFinding]:
         segments = [
             (header[i] if i < len(header) else None, cell)
-            for row in rows for i, cell in enumerate(row)
-        ]  # fmt: skip
+            for row in rows
+            for i, cell in enumerate(row)
+        ]
         results = iter(analyze_segments(self.scanner, segments))
         for offset, row in enumerate(rows):
             found_row = [next(results) for _ in row]
             for index, (cell, found) in enumerate(zip(row, found_row, strict=True)):
                 name = header[index] if index < len(header) else f"column {index + 1}"
                 for finding in found:
-                    yield _located(path, first + offset + 1, finding.start + 1, name, finding,
-                                   finding.value_in(cell))  # fmt: skip
+                    yield _located(
+                        path,
+                        first + offset + 1,
+                        finding.start + 1,
+                        name,
+                        finding,
+                        finding.value_in(cell),
+                    )
             if writer is not None:
                 writer.writerow(self._redact_cells(row, found_row))
 
     def _redact_cells(self, cells: list[str], found: list[list[Finding]]) -> list[str]:
         if self.redactor is None:
             return cells
-        return [self.redactor.apply(cell, f) if f else cell for cell, f in zip(cells, found,
-                                                                               strict=True)]
+        return [
+            self.redactor.apply(cell, f) if f else cell
+            for cell, f in zip(cells, found, strict=True)
+        ]
 
     # JSON and JSON Lines -------------------------------------------------------------------
 
-    def scan_json(self, source: Path, *, path: str, out: Path | None = None) -> Iterator[LocatedFinding]:
+    def scan_json(
+        self, source: Path, *, path: str, out: Path | None = None
+    ) -> Iterator[LocatedFinding]:
         """Scan every string and number in a JSON document; the redacted copy stays JSON."""
         size = source.stat().st_size
         if size > _MAX_JSON_BYTES:
-            raise InvalidInput("JSON document too large to parse whole; use JSON Lines",
-                               code="dlp_json_too_large", path=path)  # fmt: skip
+            raise InvalidInput(
+                "JSON document too large to parse whole; use JSON Lines",
+                code="dlp_json_too_large",
+                path=path,
+            )
         try:
             document = json.loads(source.read_text(encoding="utf-8", errors="surrogateescape"))
         except json.JSONDecodeError:
@@ -232,7 +283,9 @@ class FileScanner:
             with out.open("w", encoding="utf-8", errors="surrogateescape") as sink:
                 json.dump(redacted, sink, ensure_ascii=False, indent=2)
 
-    def scan_jsonl(self, source: Path, *, path: str, out: Path | None = None) -> Iterator[LocatedFinding]:
+    def scan_jsonl(
+        self, source: Path, *, path: str, out: Path | None = None
+    ) -> Iterator[LocatedFinding]:
         """Scan a JSON Lines file record by record; a line that is not JSON is scanned as text."""
         progress = _Progress(self.progress, source.stat().st_size)
         with source.open("rb") as handle, _maybe_open(out) as sink:
@@ -249,8 +302,9 @@ class FileScanner:
                 except json.JSONDecodeError:
                     findings = self.scanner.analyze(text)
                     for finding in findings:
-                        yield _located(path, number, finding.start + 1, None, finding,
-                                       finding.value_in(text))  # fmt: skip
+                        yield _located(
+                            path, number, finding.start + 1, None, finding, finding.value_in(text)
+                        )
                     if sink is not None:
                         sink.write(self.redactor.apply(text, findings) if self.redactor else text)
                     continue
@@ -274,7 +328,9 @@ class FileScanner:
             elif isinstance(node, list):
                 for index, value in enumerate(node):
                     collect(value, f"{pointer}/{index}", key)
-            elif isinstance(node, str) or (isinstance(node, int | float) and not isinstance(node, bool)):
+            elif isinstance(node, str) or (
+                isinstance(node, int | float) and not isinstance(node, bool)
+            ):
                 leaves.append((pointer, key, str(node)))
 
         collect(document, "", None)
@@ -292,18 +348,23 @@ class FileScanner:
 
     # Parquet -------------------------------------------------------------------------------
 
-    def scan_parquet(self, source: Path, *, path: str, out: Path | None = None) -> Iterator[LocatedFinding]:
+    def scan_parquet(
+        self, source: Path, *, path: str, out: Path | None = None
+    ) -> Iterator[LocatedFinding]:
         """Scan string and integer columns of a Parquet file batch by batch (needs pyarrow).
 
         In the redacted copy the schema is kept: string cells are redacted in place and a
         numeric cell that holds personal data (a card stored as an integer) becomes null.
         """
         try:
-            import pyarrow as pa  # noqa: PLC0415 - optional dependency, imported on use
-            import pyarrow.parquet as pq  # noqa: PLC0415
+            import pyarrow as pa  # type: ignore[import-untyped]  # noqa: PLC0415 - optional
+            import pyarrow.parquet as pq  # type: ignore[import-untyped]  # noqa: PLC0415
         except ImportError as exc:
-            raise InvalidInput("scanning Parquet needs pyarrow installed",
-                               code="dlp_parquet_unavailable", path=path) from exc  # fmt: skip
+            raise InvalidInput(
+                "scanning Parquet needs pyarrow installed",
+                code="dlp_parquet_unavailable",
+                path=path,
+            ) from exc
         parquet = pq.ParquetFile(source)
         progress = _Progress(self.progress, parquet.metadata.num_rows)
         writer = pq.ParquetWriter(out, parquet.schema_arrow) if out is not None else None
@@ -313,26 +374,40 @@ class FileScanner:
                 columns = []
                 for name, column in zip(batch.schema.names, batch.columns, strict=True):
                     kind = column.type
-                    if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)
-                            or pa.types.is_integer(kind)):  # fmt: skip
+                    if not (
+                        pa.types.is_string(kind)
+                        or pa.types.is_large_string(kind)
+                        or pa.types.is_integer(kind)
+                    ):
                         columns.append(column)
                         continue
                     values = column.to_pylist()
                     segments = [(name, "" if v is None else str(v)) for v in values]
                     results = analyze_segments(self.scanner, segments)
-                    for row, ((_, text), findings) in enumerate(zip(segments, results, strict=True)):
+                    for row, ((_, text), findings) in enumerate(
+                        zip(segments, results, strict=True)
+                    ):
                         for finding in findings:
-                            yield _located(path, row_base + row + 1, finding.start + 1, name,
-                                           finding, finding.value_in(text))  # fmt: skip
+                            yield _located(
+                                path,
+                                row_base + row + 1,
+                                finding.start + 1,
+                                name,
+                                finding,
+                                finding.value_in(text),
+                            )
                     if writer is not None and self.redactor is not None:
                         if pa.types.is_integer(kind):
-                            values = [None if f else v for v, f in zip(values, results, strict=True)]
+                            values = [
+                                None if f else v for v, f in zip(values, results, strict=True)
+                            ]
                         else:
                             values = [
                                 self.redactor.apply(t, f) if f else v
                                 for v, (_, t), f in zip(values, segments, results, strict=True)
                             ]
-                        column = pa.array(values, type=kind)
+                        columns.append(pa.array(values, type=kind))
+                        continue
                     columns.append(column)
                 if writer is not None:
                     writer.write_batch(pa.record_batch(columns, schema=batch.schema))
@@ -344,25 +419,33 @@ class FileScanner:
 
     # Files and trees -----------------------------------------------------------------------
 
-    def scan_file_as_text(self, source: Path, *, path: str, out: Path | None = None) -> Iterator[LocatedFinding]:
+    def scan_file_as_text(
+        self, source: Path, *, path: str, out: Path | None = None
+    ) -> Iterator[LocatedFinding]:
         """Scan any file as plain text (logs, text, unknown formats)."""
         with source.open("rb") as handle:
             if out is None:
                 yield from self.scan_stream(handle, path=path, total=source.stat().st_size)
                 return
             with out.open("wb") as sink:
-                yield from self.scan_stream(handle, path=path, out=sink,
-                                            total=source.stat().st_size)  # fmt: skip
+                yield from self.scan_stream(
+                    handle, path=path, out=sink, total=source.stat().st_size
+                )
 
-    def scan_file(self, source: Path, *, path: str | None = None, out: Path | None = None) -> Iterator[LocatedFinding]:
+    def scan_file(
+        self, source: Path, *, path: str | None = None, out: Path | None = None
+    ) -> Iterator[LocatedFinding]:
         """Scan one file, choosing the reader by its suffix; write a redacted copy to ``out``."""
         if not source.is_file():
             raise NotFound("no such file", code="dlp_no_file", path=str(source))
         shown = path or str(source)
         if out is not None:
             if out.resolve() == source.resolve():
-                raise InvalidInput("the redacted copy would overwrite its source",
-                                   code="dlp_same_output", path=shown)  # fmt: skip
+                raise InvalidInput(
+                    "the redacted copy would overwrite its source",
+                    code="dlp_same_output",
+                    path=shown,
+                )
             out.parent.mkdir(parents=True, exist_ok=True)
         suffix = source.suffix.lower()
         if suffix in _CSV_SUFFIXES:
@@ -382,12 +465,15 @@ class FileScanner:
         self, root: Path, *, out_dir: Path | None = None, skip: Path | None = None
     ) -> Iterator[LocatedFinding]:
         """Scan every file under ``root`` (hidden folders, binary files and ``skip`` left out)."""
-        skip = (skip or out_dir).resolve() if (skip or out_dir) is not None else None
+        avoid = skip or out_dir
+        excluded = avoid.resolve() if avoid is not None else None
         for folder, dirs, files in os.walk(root):
             dirs[:] = sorted(
-                d for d in dirs
-                if not d.startswith(".") and (skip is None or Path(folder, d).resolve() != skip)
-            )  # fmt: skip
+                d
+                for d in dirs
+                if not d.startswith(".")
+                and (excluded is None or Path(folder, d).resolve() != excluded)
+            )
             for name in sorted(files):
                 source = Path(folder, name)
                 if source.is_symlink() or not source.is_file():
@@ -396,8 +482,9 @@ class FileScanner:
                 out = out_dir / relative if out_dir is not None else None
                 yield from self.scan_file(source, path=relative.as_posix(), out=out)
 
-    def scan_paths(self, paths: Iterable[str], *, out_dir: Path | None = None,
-                   stdin: IO[bytes] | None = None) -> Iterator[LocatedFinding]:  # fmt: skip
+    def scan_paths(
+        self, paths: Iterable[str], *, out_dir: Path | None = None, stdin: IO[bytes] | None = None
+    ) -> Iterator[LocatedFinding]:
         """Scan files, folders and ``-`` (standard input); redacted copies go under ``out_dir``."""
         for name in paths:
             if name == "-":
@@ -442,14 +529,16 @@ def _rebuild(node: object, pointer: str, replacements: dict[str, str]) -> object
     if isinstance(node, dict):
         rebuilt: dict[str, object] = {}
         for name, value in node.items():
-            child = pointer + "/" + _escape(name)
-            key = replacements.get(child + "#key", name)
+            child = pointer + "/" + _escape(str(name))
+            key: str = replacements.get(child + "#key", str(name))
             while key in rebuilt:  # two keys redacted to the same text stay distinct
                 key += "~"
             rebuilt[key] = _rebuild(value, child, replacements)
         return rebuilt
     if isinstance(node, list):
-        return [_rebuild(value, f"{pointer}/{index}", replacements) for index, value in enumerate(node)]
+        return [
+            _rebuild(value, f"{pointer}/{index}", replacements) for index, value in enumerate(node)
+        ]
     return replacements.get(pointer, node)
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import Protocol
 
 from sqlalchemy.orm import Session
 
@@ -17,9 +19,10 @@ from privault.crypto import (
 )
 from privault.crypto import subject_keys as keys_repo
 from privault.datamap import DataMap
-from privault.errors import IntegrityViolation, InvalidInput, NotFound
+from privault.errors import Conflict, IntegrityViolation, InvalidInput, NotFound
 from privault.vault import repository
 from privault.vault.models import Record
+from privault.vault.repository import RecordRow
 from privault.vault.rules import canonical_value, check_subject_id, pack_fields, unpack_fields
 from privault.vault.schemas import (
     ErasureReceipt,
@@ -29,6 +32,19 @@ from privault.vault.schemas import (
     StoredRecord,
     SubjectExport,
 )
+
+
+class StoredFields(Protocol):
+    """What decryption needs of a stored record (an ORM row or a hot-path row)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def collection(self) -> str: ...
+    @property
+    def subject_id(self) -> str: ...
+    @property
+    def fields(self) -> bytes: ...
 
 
 class RecordService:
@@ -221,9 +237,7 @@ class RecordService:
 
     # -- reads ------------------------------------------------------------------------------
 
-    def _load(
-        self, *, db_session: Session, collection: str, record_id: str
-    ) -> tuple[Record, SubjectKey]:
+    def _load(self, *, db_session: Session, collection: str, record_id: str) -> RecordRow:
         self._types(collection)
         found = repository.get_with_key(
             db_session=db_session, collection=collection, record_id=record_id
@@ -236,25 +250,27 @@ class RecordService:
             )
         return found
 
-    def _decrypt(self, record: Record, cipher: FieldCipher) -> dict[str, str]:
+    def _row_cipher(self, row: RecordRow) -> FieldCipher:
+        return self.keys.open_subject_key(
+            region=row.key_region,
+            subject_id=row.subject_id,
+            key_id=row.key_id,
+            wrapped_key=row.wrapped_key,
+        )
+
+    def _decrypt(self, record: StoredFields, cipher: FieldCipher) -> dict[str, str]:
         try:
             stored = unpack_fields(bytes(record.fields))
         except ValueError as exc:
             raise IntegrityViolation(
                 f"record {record.id} has a corrupt field map ({exc})", code="record_corrupt"
             ) from exc
-        context = field_context_format(record.collection, record.id, record.subject_id)
-        values: dict[str, str] = {}
-        for name, ciphertext in stored.items():
-            plaintext = cipher.decrypt(ciphertext, context.format(name).encode())
-            try:
-                values[name] = plaintext.decode()
-            except UnicodeDecodeError as exc:  # authenticated, so only a bug could cause it
-                raise IntegrityViolation(f"record {record.id} field '{name}' is not text") from exc
-        return values
+        return cipher.decrypt_fields(
+            stored, field_context_format(record.collection, record.id, record.subject_id)
+        )
 
     @staticmethod
-    def _read(record: Record, values: dict[str, str]) -> RecordRead:
+    def _read(record: Record | RecordRow, values: dict[str, str]) -> RecordRead:
         return RecordRead(
             id=record.id,
             collection=record.collection,
@@ -268,8 +284,8 @@ class RecordService:
 
     def get(self, *, db_session: Session, collection: str, record_id: str) -> RecordRead:
         """Read and decrypt one record."""
-        record, key = self._load(db_session=db_session, collection=collection, record_id=record_id)
-        return self._read(record, self._decrypt(record, self._cipher(key)))
+        row = self._load(db_session=db_session, collection=collection, record_id=record_id)
+        return self._read(row, self._decrypt(row, self._row_cipher(row)))
 
     def update(
         self,
@@ -279,46 +295,66 @@ class RecordService:
         record_id: str,
         values: Mapping[str, object | None],
     ) -> RecordRead:
-        """Change some fields (``None`` removes a field); every changed field is re-encrypted."""
-        record, key = self._load(db_session=db_session, collection=collection, record_id=record_id)
+        """Change some fields (``None`` removes a field); every changed field is re-encrypted.
+
+        Raises ``Conflict`` if another writer changed the record since it was read.
+        """
+        row = self._load(db_session=db_session, collection=collection, record_id=record_id)
+        types = self._types(collection)
         removals = [name for name, value in values.items() if value is None]
-        changes = self.validate(
-            collection=collection,
-            values={k: v for k, v in values.items() if v is not None},
-            partial=True,
-        )
+        unknown = [name for name in removals if name not in types]
+        if unknown:
+            raise InvalidInput(
+                f"field '{unknown[0]}' is not declared in collection '{collection}'",
+                code="unknown_field",
+            )
         missing_required = self._required[collection].intersection(removals)
         if missing_required:
             raise InvalidInput(
                 f"required field(s) cannot be removed: {', '.join(sorted(missing_required))}",
                 code="missing_field",
             )
-        unknown = [name for name in removals if name not in self._types(collection)]
-        if unknown:
-            raise InvalidInput(
-                f"field '{unknown[0]}' is not declared in collection '{collection}'",
-                code="unknown_field",
-            )
-        cipher = self._cipher(key)
-        current = self._decrypt(record, cipher)
+        changes = self.validate(
+            collection=collection,
+            values={k: v for k, v in values.items() if v is not None},
+            partial=True,
+        )
+        cipher = self._row_cipher(row)
+        current = self._decrypt(row, cipher)
         for name in removals:
             current.pop(name, None)
         current.update(changes)
         if not current:
             raise InvalidInput("a record needs at least one field", code="empty_record")
         encrypted = cipher.encrypt_fields(
-            current, field_context_format(collection, record.id, record.subject_id)
+            current, field_context_format(collection, row.id, row.subject_id)
         )
-        record.fields = pack_fields(encrypted)
-        record.version += 1
-        record.updated_at = self.clock.now()
-        db_session.flush()
-        return self._read(record, current)
+        now = self.clock.now()
+        if not repository.replace_fields(
+            db_session=db_session,
+            record_id=row.id,
+            expected_version=row.version,
+            fields=pack_fields(encrypted),
+            at=now,
+        ):
+            raise Conflict(
+                f"record {record_id} was changed by another request; retry",
+                code="concurrent_update",
+            )
+        updated = replace(row, version=row.version + 1, updated_at=now)
+        return self._read(updated, current)
 
     def delete(self, *, db_session: Session, collection: str, record_id: str) -> None:
         """Delete one record (the customer's key stays: other records may use it)."""
-        record, _key = self._load(db_session=db_session, collection=collection, record_id=record_id)
-        repository.delete_one(db_session=db_session, record=record)
+        self._types(collection)
+        if not repository.delete_one(
+            db_session=db_session, collection=collection, record_id=record_id
+        ):
+            raise NotFound(
+                f"record {record_id} not found in '{collection}'",
+                code="record_not_found",
+                record_id=record_id,
+            )
 
     # -- customers --------------------------------------------------------------------------
 

@@ -137,7 +137,7 @@ class TestErasureLedger:
     def test_another_process_sees_new_entries(self, tmp_path: Path) -> None:
         """A second reader sees entries appended after it loaded."""
         path = tmp_path / "ledger.jsonl"
-        reader = ErasureLedger(path)
+        reader = ErasureLedger(path, reload_interval_s=0)
         assert not reader.is_erased("k1")
         ErasureLedger(path).record([("k1", "r")], erased_at=utcnow())
         assert reader.is_erased("k1")

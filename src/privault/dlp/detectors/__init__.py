@@ -98,7 +98,7 @@ def builtin_detectors(regions: Sequence[str] = DEFAULT_REGIONS) -> list[Detector
             classify_codice_fiscale,
             ("it_fiscal_code",),
             90,
-        ),  # fmt: skip
+        ),
         Detector("uk_nino", NINO_PATTERN, classify_nino, ("uk_nino",), 100),
         Detector("es_nie", NIE_PATTERN, classify_nie, ("es_dni",), 110),
         Detector("fr_insee", CORSICA_NIR_PATTERN, classify_corsica_nir, ("fr_insee",), 115),

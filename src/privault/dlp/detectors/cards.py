@@ -52,9 +52,20 @@ _IIN: Final[tuple[tuple[str, str, frozenset[int], str], ...]] = (
 
 # How card numbers are written when grouped: digit counts per group.
 CARD_GROUPINGS: Final = frozenset(
-    {(4, 4, 4, 4), (4, 6, 5), (4, 6, 4), (4, 4, 4, 4, 3), (4, 4, 4, 4, 2), (4, 4, 4, 2), (4, 4, 4, 3),
-     (4, 4, 4), (4, 4, 5), (6, 13), (4, 4, 4, 4, 1)}
-)  # fmt: skip
+    {
+        (4, 4, 4, 4),
+        (4, 6, 5),
+        (4, 6, 4),
+        (4, 4, 4, 4, 3),
+        (4, 4, 4, 4, 2),
+        (4, 4, 4, 2),
+        (4, 4, 4, 3),
+        (4, 4, 4),
+        (4, 4, 5),
+        (6, 13),
+        (4, 4, 4, 4, 1),
+    }
+)
 
 
 def card_brand(digits: str) -> str | None:

@@ -9,8 +9,14 @@ from typing import Final
 
 from privault.dlp.detectors.base import Hit
 
-__all__ = ["EMAIL_PATTERN", "IPV4_PATTERN", "IPV6_PATTERN", "classify_email", "classify_ipv4",
-           "classify_ipv6"]  # fmt: skip
+__all__ = [
+    "EMAIL_PATTERN",
+    "IPV4_PATTERN",
+    "IPV6_PATTERN",
+    "classify_email",
+    "classify_ipv4",
+    "classify_ipv6",
+]
 
 # Anchored on the "@" (a literal the regex engine finds fast); the local part is read backwards.
 EMAIL_PATTERN: Final = (

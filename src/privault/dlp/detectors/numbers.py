@@ -29,9 +29,20 @@ from privault.dlp.detectors.phones import phone_confidence
 
 __all__ = ["DIGITS_PATTERN", "NUMBER_TYPES", "classify_digits"]
 
-NUMBER_TYPES: Final = ("card", "phone", "us_ssn", "nl_bsn", "bank_routing", "bank_account",
-                       "in_aadhaar", "fr_insee", "de_tax_id", "ip_address", "es_dni",
-                       "address")  # fmt: skip
+NUMBER_TYPES: Final = (
+    "card",
+    "phone",
+    "us_ssn",
+    "nl_bsn",
+    "bank_routing",
+    "bank_account",
+    "in_aadhaar",
+    "fr_insee",
+    "de_tax_id",
+    "ip_address",
+    "es_dni",
+    "address",
+)
 
 # The pass opens with a character class so that the regex engine skips to candidate characters
 # instead of trying every position; lookbehinds then check the character before it.
@@ -66,9 +77,12 @@ _NATIONAL_BARE: Final = (
 def _ssn_ok(digits: str) -> bool:
     area, group, serial = digits[:3], digits[3:5], digits[5:]
     return (
-        area not in ("000", "666") and area[0] != "9" and group != "00"
-        and serial != "0000" and digits not in _SSN_BLOCKED
-    )  # fmt: skip
+        area not in ("000", "666")
+        and area[0] != "9"
+        and group != "00"
+        and serial != "0000"
+        and digits not in _SSN_BLOCKED
+    )
 
 
 _CHECKS = {"us_ssn": _ssn_ok, "nl_bsn": bsn_valid, "bank_routing": aba_valid}
@@ -137,15 +151,16 @@ def _classify_number(match: re.Match[str], text: str, regions: tuple[str, ...]) 
     if found is None:
         return
     pii_type, confidence, validator = found
-    if pii_type == "phone" and start >= 2 and text[start - 1] == " " and text[start - 2].isdigit():
+    after_number = start >= 2 and text[start - 1] == " " and text[start - 2].isdigit()
+    if pii_type == "phone" and after_number and not core.startswith(("+", "(+")):
         # Right after another number ("10.0.0.7 555 0100", "200 5123"): a column of figures.
-        if not core.startswith(("+", "(+")):
-            confidence *= 0.5
-    yield Hit(pii_type, start, end if pii_type == "phone" else start + len(core), confidence,
-              validator)  # fmt: skip
+        confidence *= 0.5
+    yield Hit(
+        pii_type, start, end if pii_type == "phone" else start + len(core), confidence, validator
+    )
 
 
-def _classify_bare(
+def _classify_bare(  # noqa: PLR0911, PLR0912 - a decision table reads best as early returns
     digits: str, hint: _LazyHint, regions: tuple[str, ...]
 ) -> tuple[str, float, str] | None:
     count = len(digits)
@@ -175,7 +190,7 @@ def _classify_bare(
     return None
 
 
-def _classify_grouped(
+def _classify_grouped(  # noqa: PLR0911, PLR0917 - a decision table over the run's shape
     raw: str,
     core: str,
     digits: str,
@@ -195,9 +210,9 @@ def _classify_grouped(
     if not plus:
         if count == 9 and groups == (3, 2, 4) and one_sep:
             return ("us_ssn", 0.85, "ssn-ranges") if _ssn_ok(digits) else None
-        if count == 12 and groups == (4, 4, 4) and one_sep and digits[0] not in "01":
-            if verhoeff_valid(digits):
-                return "in_aadhaar", 0.6, "verhoeff"
+        aadhaar_shape = count == 12 and groups == (4, 4, 4) and one_sep and digits[0] not in "01"
+        if aadhaar_shape and verhoeff_valid(digits):
+            return "in_aadhaar", 0.6, "verhoeff"
         if count == 15 and groups in _INSEE_GROUPS and insee_valid(digits):
             return "fr_insee", 0.85, "mod97"
         if count == 11 and hint.supports("de_tax_id") and steuer_id_valid(digits):

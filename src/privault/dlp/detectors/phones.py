@@ -10,8 +10,26 @@ import phonenumbers
 __all__ = ["DEFAULT_REGIONS", "phone_confidence"]
 
 # Regions tried, in order, for numbers written without a country code.
-DEFAULT_REGIONS: Final = ("US", "GB", "DE", "FR", "ES", "IT", "NL", "IN", "CA", "AU", "AT", "CH",
-                          "BE", "IE", "PL", "PT", "SE", "DK")  # fmt: skip
+DEFAULT_REGIONS: Final = (
+    "US",
+    "GB",
+    "DE",
+    "FR",
+    "ES",
+    "IT",
+    "NL",
+    "IN",
+    "CA",
+    "AU",
+    "AT",
+    "CH",
+    "BE",
+    "IE",
+    "PL",
+    "PT",
+    "SE",
+    "DK",
+)
 
 
 @lru_cache(maxsize=4096)
@@ -35,7 +53,7 @@ def _valid_national(number: str, regions: tuple[str, ...]) -> bool:
     return False
 
 
-def phone_confidence(
+def phone_confidence(  # noqa: PLR0911 - shape rules read best as early returns
     raw: str, digits: str, groups: tuple[int, ...], regions: tuple[str, ...]
 ) -> float:
     """Base confidence that a digit run is a phone number (0 when it is not one).
