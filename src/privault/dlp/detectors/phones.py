@@ -71,6 +71,11 @@ def phone_confidence(  # noqa: PLR0911 - shape rules read best as early returns
         return 0.9 if len(groups) > 1 else 0.85
     if not 7 <= len(digits) <= 13:
         return 0.0
+    # Without a trunk "0", the default regions' national numbers have nine digits or more
+    # (NANP ten, Spain nine, Italian and Indian mobiles ten); shorter ones are figures such as
+    # an HTTP status and a byte count ("200 31744").
+    if digits[0] != "0" and len(digits) < 9:
+        return 0.0
     # Each group of a nationally written number has two digits or more, except a leading trunk
     # or NANP "1"; this keeps out version strings, decimals and dates such as 1.2.3 or 10.0.19041.
     if any(size < 2 for size in groups[1:]) or (groups[0] < 2 and digits[0] not in "01"):
