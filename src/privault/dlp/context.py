@@ -8,6 +8,7 @@ for JSON keys (``"email": "..."``), headers (``Phone: ...``) and a word right be
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Final
 
 __all__ = ["NEGATIVE", "KeyHint", "adjust", "key_hint"]
@@ -193,16 +194,30 @@ class KeyHint:
         return self.hint == pii_type
 
 
+_NO_HINT: Final = KeyHint(None)
+
+
 def key_hint(text: str, start: int) -> KeyHint:
-    """The context hint for a candidate starting at ``start`` in ``text``."""
-    if start == 0:
-        return KeyHint(None)
-    match = _REVERSED_KEY_RE.match(text[max(0, start - _WINDOW) : start][::-1])
+    """The context hint for a candidate starting at ``start`` in ``text`` (same line only)."""
+    low = max(0, start - _WINDOW)
+    newline = text.rfind("\n", low, start)
+    if newline >= 0:
+        low = newline + 1
+    if low >= start:
+        return _NO_HINT
+    match = _REVERSED_KEY_RE.match(text[low:start][::-1])
     if match is None:
-        return KeyHint(None)
-    words = [word[::-1].lower() for word in reversed(match.groups()) if word]
-    while words and words[-1] in _STOPWORDS:
-        words.pop()
+        return _NO_HINT
+    words = tuple(word[::-1].lower() for word in reversed(match.groups()) if word)
+    return _hint_for(words)
+
+
+@lru_cache(maxsize=4096)
+def _hint_for(words: tuple[str, ...]) -> KeyHint:
+    words_list = list(words)
+    while words_list and words_list[-1] in _STOPWORDS:
+        words_list.pop()
+    words = tuple(words_list)
     # A PII word anywhere in the key beats a generic one: "card id" is still a card, and
     # "order phone" a phone; among PII words the one nearest the value decides.
     joined = "".join(words)

@@ -106,7 +106,12 @@ class Scanner:
                     accepted.insert(
                         index,
                         Finding(
-                            hit.type, hit.start, hit.end, confidence, hit.validator, detector.name
+                            hit.type,
+                            hit.start,
+                            hit.end,
+                            confidence,
+                            hit.validator,
+                            hit.detector or detector.name,
                         ),
                     )
         if self._names is not None:

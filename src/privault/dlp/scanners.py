@@ -357,8 +357,8 @@ class FileScanner:
         numeric cell that holds personal data (a card stored as an integer) becomes null.
         """
         try:
-            import pyarrow as pa  # type: ignore[import-untyped]  # noqa: PLC0415 - optional
-            import pyarrow.parquet as pq  # type: ignore[import-untyped]  # noqa: PLC0415
+            import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]  # noqa: PLC0415 - optional
+            import pyarrow.parquet as pq  # type: ignore[import-untyped,unused-ignore]  # noqa: PLC0415
         except ImportError as exc:
             raise InvalidInput(
                 "scanning Parquet needs pyarrow installed",

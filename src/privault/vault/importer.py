@@ -294,12 +294,17 @@ def _worker_start(settings: Settings) -> None:
 
     vault = Vault.open(settings)
     _WORKER["vault"] = vault
+    _WORKER["parent"] = os.getppid()
     atexit.register(vault.close)
 
 
 def _worker_batch(
     task: _Task, chunk: list[tuple[int, dict[str, Any] | str]]
 ) -> tuple[int, list[RowError], int]:
+    if os.getppid() != _WORKER["parent"]:
+        # The importing process died (killed, crashed): start no new batch. One that was
+        # already running finished whole; batches still queued are dropped.
+        os._exit(1)
     vault = _WORKER["vault"]
     return _import_batch(vault.records, vault.database.session, task, chunk)
 

@@ -196,3 +196,20 @@ def test_uninitialised_home_says_run_init(
     assert status == 3
     assert "privault init" in capsys.readouterr().err
     assert os.environ.get("PRIVAULT_HOME") != str(tmp_path / "h")
+
+
+def test_init_with_a_bad_data_map_creates_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A broken privault.yaml stops init before any key or database file exists."""
+    monkeypatch.delenv("PRIVAULT_DATABASE__URL", raising=False)
+    from privault.datamap import starter_datamap_text
+
+    home = tmp_path / "h"
+    home.mkdir()
+    broken = starter_datamap_text().replace("basis: consent", "basis: vibes")
+    (home / "privault.yaml").write_text(broken)
+    status = run(["--home", str(home), "init"])
+    assert status == 2
+    assert "purposes.marketing.basis: unknown legal basis 'vibes'" in capsys.readouterr().err
+    assert sorted(p.name for p in home.iterdir()) == ["privault.yaml"]

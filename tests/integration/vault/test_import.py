@@ -181,7 +181,11 @@ def test_killed_import_leaves_no_partial_batch(settings: Settings, tmp_path: Pat
             time.sleep(0.05)
         process.send_signal(signal.SIGKILL)
         process.wait()
-        records = count_records(vault)
+        # Worker processes finish the batch they were writing, then stop: wait for quiet.
+        settled = -1
+        while (records := count_records(vault)) != settled:
+            settled = records
+            time.sleep(1.0)
         assert 0 < records < 20_000, "the import must be interrupted mid-way for this test"
         assert records % 500 == 0
         with vault.session() as db_session:

@@ -86,4 +86,4 @@ class TestPublicApi:
     def test_unknown_name_is_an_attribute_error(self) -> None:
         """A typo gives AttributeError, not a confusing import error."""
         with pytest.raises(AttributeError):
-            _ = privault.Vualt  # type: ignore[attr-defined]
+            _ = privault.Vualt

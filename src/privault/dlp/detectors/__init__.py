@@ -10,18 +10,8 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 
 from privault.dlp.detectors.base import Classifier, Detector, Hit
-from privault.dlp.detectors.identity import (
-    CODICE_FISCALE_PATTERN,
-    CORSICA_NIR_PATTERN,
-    IBAN_PATTERN,
-    NIE_PATTERN,
-    NINO_PATTERN,
-    classify_codice_fiscale,
-    classify_corsica_nir,
-    classify_iban,
-    classify_nie,
-    classify_nino,
-)
+from privault.dlp.detectors.capitals import CAPITALS_PATTERN, CAPITALS_TYPES, classify_capitals
+from privault.dlp.detectors.keywords import KEYWORD_PATTERN, KEYWORD_TYPES, classify_keyword
 from privault.dlp.detectors.names import NameRecognizer, load_name_recognizer
 from privault.dlp.detectors.network import (
     EMAIL_PATTERN,
@@ -30,24 +20,12 @@ from privault.dlp.detectors.network import (
     classify_ipv6,
 )
 from privault.dlp.detectors.numbers import DIGITS_PATTERN, NUMBER_TYPES, classify_digits
-from privault.dlp.detectors.personal import (
-    CVV_PATTERN,
-    DOB_PATTERN,
-    STREET_NAME_PATTERN,
-    STREET_WORD_PATTERN,
-    classify_cvv,
-    classify_dob,
-    classify_street_name,
-    classify_street_word,
-)
 from privault.dlp.detectors.phones import DEFAULT_REGIONS
 from privault.dlp.detectors.secrets import (
     JWT_PATTERN,
-    KV_SECRET_PATTERN,
     PEM_PATTERN,
     PROVIDER_KEY_PATTERNS,
     classify_jwt,
-    classify_kv_secret,
     classify_pem,
     classify_provider_key,
 )
@@ -83,29 +61,11 @@ def builtin_detectors(regions: Sequence[str] = DEFAULT_REGIONS) -> list[Detector
         Detector("private_key", PEM_PATTERN, classify_pem, ("secret",), 10),
         Detector("jwt", JWT_PATTERN, classify_jwt, ("secret",), 20),
         *providers,
-        Detector("cvv", CVV_PATTERN, classify_cvv, ("cvv",), 40, lowercase=True),
-        Detector(
-            "date_of_birth", DOB_PATTERN, classify_dob, ("date_of_birth",), 50, lowercase=True
-        ),
-        Detector(
-            "kv_secret", KV_SECRET_PATTERN, classify_kv_secret, ("secret",), 60, lowercase=True
-        ),
+        Detector("keywords", KEYWORD_PATTERN, classify_keyword, KEYWORD_TYPES, 40, lowercase=True),
         Detector("email", EMAIL_PATTERN, classify_email, ("email",), 70),
-        Detector("iban", IBAN_PATTERN, classify_iban, ("iban",), 80),
-        Detector(
-            "it_fiscal_code",
-            CODICE_FISCALE_PATTERN,
-            classify_codice_fiscale,
-            ("it_fiscal_code",),
-            90,
-        ),
-        Detector("uk_nino", NINO_PATTERN, classify_nino, ("uk_nino",), 100),
-        Detector("es_nie", NIE_PATTERN, classify_nie, ("es_dni",), 110),
-        Detector("fr_insee", CORSICA_NIR_PATTERN, classify_corsica_nir, ("fr_insee",), 115),
+        Detector("capitals", CAPITALS_PATTERN, classify_capitals, CAPITALS_TYPES, 80),
         Detector("ipv6", IPV6_PATTERN, classify_ipv6, ("ip_address",), 120),
         Detector("digits", DIGITS_PATTERN, digits, NUMBER_TYPES, 130),
-        Detector("street_name", STREET_NAME_PATTERN, classify_street_name, ("address",), 150),
-        Detector("street_word", STREET_WORD_PATTERN, classify_street_word, ("address",), 151),
     ]
 
 

@@ -18,6 +18,8 @@ class Hit:
     end: int
     confidence: float
     validator: str
+    detector: str = ""
+    """Set by passes that serve several detectors; otherwise the pass's own name is used."""
 
 
 Classifier = Callable[[re.Match[str], str], Iterable[Hit]]

@@ -1,6 +1,7 @@
 """Alphanumeric identifiers: IBAN, UK NINO, Spanish NIE, Italian codice fiscale, Corsican NIR.
 
-Each pattern opens with an upper-case letter class (rare in logs), so its pass is cheap.
+The patterns here are the tails after the first, upper-case letter: ``capitals.py`` joins them
+into one pass that opens with an upper-case letter class (rare in logs), so it is cheap.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ __all__ = [
 ]
 
 IBAN_PATTERN: Final = (
-    r"[A-Z](?<![\w\-/].)[A-Z]\d{2}"
+    r"(?<![/].)(?<=[A-Z])[A-Z]\d{2}"
     r"(?:(?: [A-Z0-9]{4}){2,7}(?: [A-Z0-9]{1,4})?|[A-Z0-9]{11,30})(?![A-Za-z0-9_\-])"
 )
 
@@ -60,9 +61,7 @@ def classify_iban(match: re.Match[str], text: str) -> Iterator[Hit]:
         yield Hit("iban", match.start(), end, 0.95, "mod97")
 
 
-NINO_PATTERN: Final = (
-    r"[A-CEGHJ-PR-TW-Z](?<![\w\-].)[A-CEGHJ-NPR-TW-Z](?: ?\d{2}){3} ?[A-D](?![\w\-])"
-)
+NINO_PATTERN: Final = r"(?<=[A-CEGHJ-PR-TW-Z])[A-CEGHJ-NPR-TW-Z](?: ?\d{2}){3} ?[A-D](?![\w\-])"
 _NINO_NOT_ISSUED: Final = frozenset({"BG", "GB", "KN", "NK", "NT", "TN", "ZZ"})
 
 
@@ -75,7 +74,7 @@ def classify_nino(match: re.Match[str], text: str) -> Iterator[Hit]:
 
 
 # DNIs (eight digits and a letter) are matched by the digits pass; this is the NIE form.
-NIE_PATTERN: Final = r"[XYZ](?<![\w\-].)-?\d{7}-?[A-Z](?![\w\-])"
+NIE_PATTERN: Final = r"(?<=[XYZ])-?\d{7}-?[A-Z](?![\w\-])"
 
 
 def classify_nie(match: re.Match[str], text: str) -> Iterator[Hit]:
@@ -85,7 +84,7 @@ def classify_nie(match: re.Match[str], text: str) -> Iterator[Hit]:
 
 
 CODICE_FISCALE_PATTERN: Final = (
-    r"[A-Z](?<![\w\-].)[A-Z]{5}[\dLMNP-V]{2}[ABCDEHLMPRST][\dLMNP-V]{2}[A-Z][\dLMNP-V]{3}[A-Z]"
+    r"(?<=[A-Z])[A-Z]{5}[\dLMNP-V]{2}[ABCDEHLMPRST][\dLMNP-V]{2}[A-Z][\dLMNP-V]{3}[A-Z]"
     r"(?![\w\-])"
 )
 
@@ -99,7 +98,7 @@ def classify_codice_fiscale(match: re.Match[str], text: str) -> Iterator[Hit]:
 # Numbers born in Corsica carry 2A/2B as their department; all-digit NIRs are digit runs.
 # Anchored on the A/B (rare upper-case letters), the digits before it checked by lookbehind.
 CORSICA_NIR_PATTERN: Final = (
-    r"[AB](?:(?<=[1278]\d{4}2[AB])|(?<=[1278] \d\d \d\d 2[AB]))(?: ?\d{3}){2} ?\d{2}(?![\w\-])"
+    r"(?:(?<=[1278]\d{4}2[AB])|(?<=[1278] \d\d \d\d 2[AB]))(?: ?\d{3}){2} ?\d{2}(?![\w\-])"
 )
 
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import Final
 
 from privault.dlp.detectors.base import Hit
 
 __all__ = [
     "EMAIL_PATTERN",
-    "IPV4_PATTERN",
     "IPV6_PATTERN",
     "classify_email",
     "classify_ipv4",
@@ -52,12 +52,18 @@ def classify_email(match: re.Match[str], text: str) -> Iterator[Hit]:
     yield Hit("email", start, match.end(), 0.95, "format")
 
 
-IPV4_PATTERN: Final = r"\d(?<![\w.\-]\d)\d{0,2}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?!\.?\d|\.[A-Za-z])"
+# Anchored on the first colon (a literal the regex engine finds fast): the up to four hex digits
+# before it are checked by lookbehind (each width its own, as lookbehinds are fixed-width), and a
+# lookahead insists on "::" or eight groups, which times such as 12:34:56 never have.
 IPV6_PATTERN: Final = (
-    r"[0-9A-Fa-f:](?<![\w:.].)(?:(?<=:):|[0-9A-Fa-f]{0,3}:)(?:[0-9A-Fa-f]{1,4}:|:){1,6}+"
+    r":(?:(?<=(?<![\w:.])[0-9A-Fa-f]{4}:)|(?<=(?<![\w:.])[0-9A-Fa-f]{3}:)"
+    r"|(?<=(?<![\w:.])[0-9A-Fa-f]{2}:)|(?<=(?<![\w:.])[0-9A-Fa-f]:)|(?<![\w:.].))"
+    r"(?=:|[0-9A-Fa-f:.]*::|(?:[0-9A-Fa-f]{1,4}:){6}[0-9A-Fa-f]{1,4})"
+    r"(?:[0-9A-Fa-f]{1,4}:|:){0,6}+"
     r"(?:[0-9A-Fa-f]{1,4}|(?<=:)\d{1,3}(?:\.\d{1,3}){3})?+(?:%[\w.]+)?(?![\w:])"
 )
 _LOW_VALUE: Final = 0.35
+_HEX: Final = frozenset("0123456789abcdefABCDEF")
 
 
 def _ip_confidence(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> float:
@@ -67,22 +73,32 @@ def _ip_confidence(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> fl
     return 0.9
 
 
+@lru_cache(maxsize=8192)
+def _ipv4_confidence(value: str) -> float:
+    # Logs repeat the same client addresses; the cache spares ipaddress's parser the repeats.
+    try:
+        return _ip_confidence(ipaddress.IPv4Address(value))
+    except ValueError:
+        return 0.0
+
+
 def classify_ipv4(match: re.Match[str], text: str) -> Iterator[Hit]:
     """Accept dotted quads whose octets are each at most 255 (checked with ``ipaddress``)."""
-    try:
-        address = ipaddress.IPv4Address(match.group())
-    except ValueError:
-        return
-    yield Hit("ip_address", match.start(), match.end(), _ip_confidence(address), "ipaddress")
+    confidence = _ipv4_confidence(match.group())
+    if confidence:
+        yield Hit("ip_address", match.start(), match.end(), confidence, "ipaddress")
 
 
 def classify_ipv6(match: re.Match[str], text: str) -> Iterator[Hit]:
     """Accept IPv6 addresses that ``ipaddress`` parses (times and MAC addresses do not)."""
-    value = match.group()
+    start = match.start()
+    while start > 0 and start > match.start() - 4 and text[start - 1] in _HEX:
+        start -= 1
+    value = text[start : match.end()]
     if "::" not in value and value.count(":") != 7 and "." not in value:
         return
     try:
         address = ipaddress.IPv6Address(value.split("%", 1)[0])
     except ValueError:
         return
-    yield Hit("ip_address", match.start(), match.end(), _ip_confidence(address), "ipaddress")
+    yield Hit("ip_address", start, match.end(), _ip_confidence(address), "ipaddress")

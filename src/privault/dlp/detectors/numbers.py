@@ -104,12 +104,13 @@ def classify_digits(match: re.Match[str], text: str, regions: tuple[str, ...]) -
     if kind == "number":
         yield from _classify_number(match, text, regions)
     elif kind == "ipv4":
-        yield from classify_ipv4(match, text)
+        for hit in classify_ipv4(match, text):
+            yield Hit(hit.type, hit.start, hit.end, hit.confidence, hit.validator, "ipv4")
     elif kind == "dni":
         if dni_valid(match.group().replace("-", "")):
-            yield Hit("es_dni", match.start(), match.end(), 0.9, "check-letter")
+            yield Hit("es_dni", match.start(), match.end(), 0.9, "check-letter", "es_dni")
     elif kind == "address":
-        yield Hit("address", match.start(), match.end(), 0.6, "heuristic")
+        yield Hit("address", match.start(), match.end(), 0.6, "heuristic", "address")
 
 
 class _LazyHint:

@@ -13,8 +13,6 @@ __all__ = [
     "ADDRESS_TAIL_PATTERN",
     "CVV_PATTERN",
     "DOB_PATTERN",
-    "STREET_NAME_PATTERN",
-    "STREET_WORD_PATTERN",
 ]
 
 # The keyword patterns run over the lower-cased text (see ``Detector.lowercase``): a plain
@@ -119,7 +117,8 @@ _STREET_EN: Final = (
 )
 # The tail after the house number; the digits pass (``numbers.py``) matches the number itself.
 ADDRESS_TAIL_PATTERN: Final = (
-    r"(?:"
+    # The lookahead turns away at once the many numbers not followed by a word.
+    r"(?=[A-Za-z]?,? [A-Za-zÉÈ]|(?: ?(?:bis|ter)),? [a-z])(?:"
     # English: "221B Baker Street", "1600 Pennsylvania Ave NW, Apt 4".
     r"[A-Za-z]?,? (?:[A-Z][a-z]+\.? ){1,4}(?:" + _STREET_EN + r")\b\.?"
     r"(?: (?:N|S|E|W|NE|NW|SE|SW)\b)?(?:,? (?:Apt\.?|Suite|Unit|#) ?\d+[A-Za-z]?)?"
@@ -127,49 +126,3 @@ ADDRESS_TAIL_PATTERN: Final = (
     r"|(?: ?(?:bis|ter))?,? (?:rue|avenue|boulevard|bd|place|chemin|allée|impasse|quai|route|"
     r"cours) (?:(?:de la|de l'|du|des|de|d') ?)?[A-ZÉÈ][\w'\-]+(?: [A-Z][\w'\-]+){0,3})"
 )
-# German and Dutch: "Hauptstraße 12a", "Anna-Wulff-Weg 6", "Keizersgracht 123"; the suffix is
-# checked in Python, which is cheaper than making the regex engine backtrack over every word.
-STREET_NAME_PATTERN: Final = (
-    r"[A-ZÄÖÜ](?<![\w\-].)[A-Za-zäöüßÄÖÜ\-]{2,40}+\.? \d{1,4}(?:[/\-]\d{1,4})?"
-    r"(?: ?[a-zA-Z](?![\w]))?(?![\w])"
-)
-_STREET_SUFFIXES: Final = (
-    "straße",
-    "strasse",
-    "str.",
-    "weg",
-    "gasse",
-    "platz",
-    "allee",
-    "ring",
-    "damm",
-    "ufer",
-    "chaussee",
-    "straat",
-    "laan",
-    "gracht",
-    "plein",
-    "kade",
-    "steeg",
-    "singel",
-    "dijk",
-)
-# Spanish and Italian: "Calle Mayor 5", "Via Roma, 10".
-STREET_WORD_PATTERN: Final = (
-    r"(?:Calle|C/|Avenida|Avda\.|Plaza|Paseo|Camino|Carrer|Ronda|Travesía|Via|Viale|Piazza|"
-    r"Corso|Largo|Vicolo|Strada|Contrada|Borgo) (?:(?:de la|del|de|dei|della|di) )?"
-    r"[A-ZÁÉÍÓÚ][\w'\-]+(?: [A-Z][\w'\-]+){0,3},? (?:n\.? ?|nº ?)?\d{1,4}(?![\w])"
-)
-
-
-def classify_street_name(match: re.Match[str], text: str) -> Iterator[Hit]:
-    """A German or Dutch street name with a house number, told by its suffix."""
-    street = match.group().rsplit(" ", 1)[0].lower()
-    if street.endswith(_STREET_SUFFIXES):
-        yield Hit("address", match.start(), match.end(), 0.6, "heuristic")
-
-
-def classify_street_word(match: re.Match[str], text: str) -> Iterator[Hit]:
-    """A Spanish or Italian street line opened by its street word."""
-    if _at_word_start(text, match.start()):
-        yield Hit("address", match.start(), match.end(), 0.6, "heuristic")

@@ -62,7 +62,8 @@ PROVIDER_KEY_PATTERNS: Final = {
     "aws_access_key": r"A(?:KIA|SIA|BIA|CCA|3T[A-Z0-9])[A-Z2-7]{16}(?![\w\-])",
     "google_api_key": r"AIza[0-9A-Za-z_\-]{35}(?![\w\-])",
     "github_token": r"g(?:h[pousr]_[A-Za-z0-9]{36,251}|ithub_pat_[A-Za-z0-9_]{82})(?![\w\-])",
-    "stripe_key": r"[sr]k_live_[0-9A-Za-z]{20,247}(?![\w\-])",
+    "stripe_secret_key": r"sk_live_[0-9A-Za-z]{20,247}(?![\w\-])",
+    "stripe_restricted_key": r"rk_live_[0-9A-Za-z]{20,247}(?![\w\-])",
     "slack_token": r"xox[abeoprs]-[0-9A-Za-z\-]{10,250}(?![\w\-])",
     "slack_webhook": r"https://hooks\.slack\.com/services/T[A-Z0-9]+/B[A-Z0-9]+/[A-Za-z0-9]+",
 }
