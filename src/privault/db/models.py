@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from privault.consent import models as consent_models  # noqa: F401 - registers its tables
 from privault.crypto import models as crypto_models
 from privault.db.base import Base
 from privault.vault import models as vault_models

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from privault.vault import masking
 from privault.vault.schemas import (
     ErasureReceipt,
     RecordCreate,
@@ -20,4 +21,5 @@ __all__ = [
     "StoredRecord",
     "SubjectExport",
     "Vault",
+    "masking",
 ]

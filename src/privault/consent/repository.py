@@ -1,0 +1,132 @@
+"""Queries on the consent ledger and restrictions. Flushes, never commits."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from privault.consent.models import ConsentEvent, ConsentState, SubjectRestriction
+
+_CHUNK = 500
+
+
+def _dialect_insert(db_session: Session, model: type[Any]) -> Any:
+    """An INSERT that can take ON CONFLICT, on the session's engine."""
+    if db_session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(model)
+    return sqlite.insert(model)
+
+
+def add_event(*, db_session: Session, event: ConsentEvent) -> None:
+    """Append one consent event."""
+    db_session.add(event)
+    db_session.flush()
+
+
+def upsert_state(
+    *,
+    db_session: Session,
+    subject_id: str,
+    purpose: str,
+    granted: bool,
+    source: str,
+    notice_version: str | None,
+    at: datetime,
+) -> None:
+    """Set the state of a subject and purpose, unless a later event already set it.
+
+    One statement, so two writers racing on a new subject cannot both insert; the guard on
+    ``updated_at`` keeps the state equal to the latest event whatever order they commit in.
+    """
+    values = {
+        "subject_id": subject_id,
+        "purpose": purpose,
+        "granted": granted,
+        "source": source,
+        "notice_version": notice_version,
+        "updated_at": at,
+    }
+    insert = _dialect_insert(db_session, ConsentState).values(**values)
+    table = ConsentState.__table__.c
+    statement = insert.on_conflict_do_update(
+        index_elements=[table.subject_id, table.purpose],
+        set_={
+            name: insert.excluded[name] for name in values if name not in ("subject_id", "purpose")
+        },
+        where=insert.excluded.updated_at >= table.updated_at,
+    )
+    db_session.execute(statement)
+
+
+def get_state(*, db_session: Session, subject_id: str, purpose: str) -> ConsentState | None:
+    """The current state of one subject and purpose, read fresh from the database."""
+    return db_session.scalars(
+        select(ConsentState)
+        .where(ConsentState.subject_id == subject_id, ConsentState.purpose == purpose)
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+
+
+def granted_purposes(*, db_session: Session, subject_id: str, purposes: Sequence[str]) -> set[str]:
+    """Those of ``purposes`` the subject currently consents to."""
+    found: set[str] = set()
+    for start in range(0, len(purposes), _CHUNK):
+        chunk = purposes[start : start + _CHUNK]
+        found.update(
+            db_session.scalars(
+                select(ConsentState.purpose).where(
+                    ConsentState.subject_id == subject_id,
+                    ConsentState.purpose.in_(chunk),
+                    ConsentState.granted.is_(True),
+                )
+            )
+        )
+    return found
+
+
+def list_events(*, db_session: Session, subject_id: str) -> list[ConsentEvent]:
+    """Every consent event of a subject, oldest first."""
+    return list(
+        db_session.scalars(
+            select(ConsentEvent)
+            .where(ConsentEvent.subject_id == subject_id)
+            .order_by(ConsentEvent.at, ConsentEvent.id)
+        )
+    )
+
+
+def get_restriction(*, db_session: Session, subject_id: str) -> SubjectRestriction | None:
+    """The restriction on a subject, if any, read fresh from the database."""
+    return db_session.get(SubjectRestriction, subject_id, populate_existing=True)
+
+
+def upsert_restriction(*, db_session: Session, subject_id: str, reason: str, at: datetime) -> None:
+    """Restrict a subject; a subject already restricted keeps its start and takes the new reason."""
+    insert = _dialect_insert(db_session, SubjectRestriction).values(
+        subject_id=subject_id, reason=reason, since=at
+    )
+    db_session.execute(
+        insert.on_conflict_do_update(
+            index_elements=[SubjectRestriction.__table__.c.subject_id],
+            set_={"reason": insert.excluded.reason},
+        )
+    )
+
+
+def delete_restriction(*, db_session: Session, subject_id: str) -> bool:
+    """Lift a subject's restriction; True when there was one."""
+    result = db_session.execute(
+        delete(SubjectRestriction).where(SubjectRestriction.subject_id == subject_id)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+def delete_subject(*, db_session: Session, subject_id: str) -> None:
+    """Delete every consent event, state and restriction of a subject."""
+    for model in (ConsentEvent, ConsentState, SubjectRestriction):
+        db_session.execute(delete(model).where(model.subject_id == subject_id))
