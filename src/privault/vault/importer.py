@@ -16,6 +16,8 @@ import io
 import json
 import multiprocessing
 import os
+import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -296,6 +298,18 @@ def _worker_start(settings: Settings) -> None:
     _WORKER["vault"] = vault
     _WORKER["parent"] = os.getppid()
     atexit.register(vault.close)
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
+
+
+def _exit_with_parent(parent: int) -> None:
+    """End this worker soon after the importing process dies (killed, crashed).
+
+    A worker waits for batches on a pipe its siblings also hold open, so it would never see
+    the end of input on its own; without this it would linger, holding the database open.
+    """
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)
 
 
 def _worker_batch(

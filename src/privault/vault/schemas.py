@@ -10,10 +10,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from privault.crypto import NewSubjectKey
 
 
 @dataclass(frozen=True)
@@ -72,8 +68,13 @@ class ErasureReceipt:
 
 @dataclass
 class PreparedBatch:
-    """Records validated and encrypted, with the new customer keys they need, not yet stored."""
+    """Records validated and encrypted, with the new customer keys they need, not yet stored.
 
-    fresh: dict[str, NewSubjectKey] = field(default_factory=dict)
+    Holds no key material in the clear (wrapped keys and ciphertexts only), so import workers
+    can hand it to the process that writes.
+    """
+
+    # new customer keys to store: customer id -> (region, key id, master version, wrapped key)
+    fresh: dict[str, tuple[str, str, int, bytes]] = field(default_factory=dict)
     rows: list[tuple[str, str, str, str, bytes]] = field(default_factory=list)
     sources: list[tuple[RecordCreate, dict[str, str]]] = field(default_factory=list)

@@ -182,7 +182,12 @@ class RecordService:
             cleaned.append((item, values))
             wanted.setdefault(item.subject_id, self._region(item.region))
         ciphers, fresh = self._subject_ciphers(db_session=db_session, wanted=wanted)
-        batch = PreparedBatch(fresh=fresh)
+        batch = PreparedBatch(
+            fresh={
+                subject_id: (made.region, made.key_id, made.master_key_id, made.wrapped_key)
+                for subject_id, made in fresh.items()
+            }
+        )
         for item, values in cleaned:
             region, cipher = ciphers[item.subject_id]
             if item.region is not None and item.region != region:
@@ -202,10 +207,7 @@ class RecordService:
         customer's records are re-encrypted under the key that won, before anything is stored.
         """
         now = self.clock.now()
-        key_rows = [
-            (subject_id, made.region, made.key_id, made.master_key_id, made.wrapped_key)
-            for subject_id, made in batch.fresh.items()
-        ]
+        key_rows = [(subject_id, *made) for subject_id, made in batch.fresh.items()]
         all_in = keys_repo.insert_missing(db_session=db_session, rows=key_rows, at=now)
         if not all_in:
             winners = {
@@ -213,7 +215,7 @@ class RecordService:
                 for subject_id, key in keys_repo.get_many(
                     db_session=db_session, subject_ids=list(batch.fresh)
                 ).items()
-                if key.key_id != batch.fresh[subject_id].key_id
+                if key.key_id != batch.fresh[subject_id][1]
             }
             for index, (item, values) in enumerate(batch.sources):
                 key = winners.get(item.subject_id)
