@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 
-from sqlalchemy import Table, delete, func, select, update
+from sqlalchemy import Table, bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from privault.crypto.models import SubjectKey
@@ -102,20 +102,35 @@ def iter_not_under(
         after = rows[-1].subject_id
 
 
-def replace_wrapped_key(
+def replace_wrapped_keys(
     *,
     db_session: Session,
-    subject_id: str,
-    old_wrapped_key: bytes,
-    new_wrapped_key: bytes,
-    master_key_id: int,
+    changes: Sequence[tuple[str, bytes, bytes, int]],
     at: datetime,
-) -> bool:
-    """Compare-and-set the wrapped key; False if the row changed or went (erased) meanwhile."""
-    result = db_session.execute(
-        update(SubjectKey)
-        .where(SubjectKey.subject_id == subject_id, SubjectKey.wrapped_key == old_wrapped_key)
-        .values(wrapped_key=new_wrapped_key, master_key_id=master_key_id, rewrapped_at=at)
-        .execution_options(synchronize_session=False)
+) -> int:
+    """Compare-and-set wrapped keys in one executemany: (customer id, old wrapped key, new
+    wrapped key, master version). A row that changed or went meanwhile (erased, rewrapped by
+    a concurrent run) is left alone. Returns how many rows changed."""
+    if not changes:
+        return 0
+    table = SubjectKey.__table__
+    if not isinstance(table, Table):
+        raise TypeError("subject_keys is not a Table")
+    stmt = (
+        update(table)
+        .where(
+            table.c.subject_id == bindparam("b_subject"),
+            table.c.wrapped_key == bindparam("b_old"),
+        )
+        .values(
+            wrapped_key=bindparam("b_new"),
+            master_key_id=bindparam("b_version"),
+            rewrapped_at=bindparam("b_at"),
+        )
     )
-    return bool(getattr(result, "rowcount", 0))
+    params = [
+        {"b_subject": subject, "b_old": old, "b_new": new, "b_version": version, "b_at": at}
+        for subject, old, new, version in changes
+    ]
+    result = db_session.connection().execute(stmt, params)
+    return int(result.rowcount)

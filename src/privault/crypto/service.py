@@ -92,7 +92,7 @@ def rewrap_region(
     primary = keys.masters.primary_version(region)
     rewrapped = skipped = 0
     for db_session, rows in _batches(sessions, region=region, version=primary, batch=batch):
-        now = clock.now()
+        changes = []
         for row in rows:
             new_wrapped, version = keys.rewrap_subject_key(
                 region=region,
@@ -100,17 +100,12 @@ def rewrap_region(
                 key_id=row.key_id,
                 wrapped_key=row.wrapped_key,
             )
-            if repository.replace_wrapped_key(
-                db_session=db_session,
-                subject_id=row.subject_id,
-                old_wrapped_key=row.wrapped_key,
-                new_wrapped_key=new_wrapped,
-                master_key_id=version,
-                at=now,
-            ):
-                rewrapped += 1
-            else:
-                skipped += 1
+            changes.append((row.subject_id, bytes(row.wrapped_key), new_wrapped, version))
+        changed = repository.replace_wrapped_keys(
+            db_session=db_session, changes=changes, at=clock.now()
+        )
+        rewrapped += changed
+        skipped += len(changes) - changed
         if progress is not None:
             progress(len(rows))
     return rewrapped, skipped

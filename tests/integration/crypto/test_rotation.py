@@ -101,3 +101,28 @@ class TestRotation:
         fill(vault, 2, region="us")
         report = service.rotate(sessions=vault.database.session, keys=vault.keys, region="eu")
         assert report.rewrapped == 0
+
+
+def test_rewrap_skips_keys_changed_meanwhile(vault: Vault) -> None:
+    """The compare-and-set leaves a key that changed (or went) since it was read."""
+    from privault.common.clock import utcnow
+    from privault.crypto import subject_keys
+    from privault.crypto.models import SubjectKey
+
+    fill(vault, 2)
+    with vault.session() as db_session:
+        rows = {k.subject_id: bytes(k.wrapped_key) for k in db_session.query(SubjectKey)}
+    vault.erase_subject("C1")
+    with vault.session() as db_session:
+        changed = subject_keys.replace_wrapped_keys(
+            db_session=db_session,
+            changes=[
+                ("C0", rows["C0"], b"new-C0", 7),
+                ("C1", rows["C1"], b"new-C1", 7),
+                ("C0", b"stale", b"other", 8),
+            ],
+            at=utcnow(),
+        )
+    assert changed == 1
+    with vault.session() as db_session:
+        assert [bytes(k.wrapped_key) for k in db_session.query(SubjectKey)] == [b"new-C0"]
