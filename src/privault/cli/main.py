@@ -15,6 +15,7 @@ from privault import __version__, errors
 from privault.common.cli import err, out, settings_of
 from privault.config import Settings
 from privault.crypto import cli as keys_cli
+from privault.dlp import cli as dlp_cli
 from privault.datamap import load_datamap
 from privault.vault import cli as vault_cli
 
@@ -184,6 +185,7 @@ def serve(
 
 
 app.add_typer(keys_cli.app, name="keys")
+app.command("scan")(dlp_cli.scan_command)
 vault_cli.register(app)
 
 
