@@ -291,6 +291,7 @@ def _line(fake: Faker, locale: str, rng: random.Random) -> Sample:
             "negative",
             "ipdigits",
             "mixed",
+            "address",
         )
     )
     if kind in ("email", "mixed"):
@@ -320,6 +321,10 @@ def _line(fake: Faker, locale: str, rng: random.Random) -> Sample:
     if kind == "ipv6":
         sample.add(rng.choice(("remote_addr=", "from ")))
         sample.add(fake.ipv6(), "ip_address")
+    if kind == "address":
+        sample.add(rng.choice(("ship to ", "address: ", "deliver to ")))
+        sample.add(fake.street_address().replace("\n", ", ").strip(), "address")
+        sample.add(rng.choice((", thanks", ".", " before noon")))
     if kind == "ipdigits":
         _ip_next_to_digits(sample, fake, rng)
     if kind == "id":

@@ -15,8 +15,8 @@ from privault import __version__, errors
 from privault.common.cli import err, out, settings_of
 from privault.config import Settings
 from privault.crypto import cli as keys_cli
-from privault.dlp import cli as dlp_cli
 from privault.datamap import load_datamap
+from privault.dlp import cli as dlp_cli
 from privault.vault import cli as vault_cli
 
 app = typer.Typer(

@@ -135,6 +135,9 @@ def scan_command(
     except PrivaultError as exc:
         errors.print(f"error: {exc.message}")
         raise typer.Exit(EXIT_ERROR) from exc
+    except OSError as exc:  # unreadable file, full disk: name the problem, not the data
+        errors.print(f"error: {exc.strerror or type(exc).__name__}: {exc.filename or ''}")
+        raise typer.Exit(EXIT_ERROR) from exc
     if failing and (found_types & failing or ("any" in failing and found_types)):
         raise typer.Exit(EXIT_FINDINGS)
 

@@ -84,7 +84,7 @@ def test_redact_to_writes_redacted_copies(tmp_path: Path) -> None:
     )
 
 
-def test_hash_mode_without_key_is_refused(tmp_path: Path, monkeypatch: object) -> None:
+def test_hash_mode_without_key_is_refused(tmp_path: Path) -> None:
     """``--redact-mode hash`` without the key variable exits 2."""
     result = runner.invoke(
         app,
@@ -133,3 +133,19 @@ def test_db_scan_classifies_columns(tmp_path: Path) -> None:
     assert result.exit_code == 1
     columns = {c["column"]: c["pii_type"] for c in json.loads(result.stdout)["columns"]}
     assert columns == {"id": None, "email": "email", "sku": None}
+
+
+def test_hash_mode_writes_keyed_tags(tmp_path: Path) -> None:
+    """With the key set, ``--redact-mode hash`` writes the same tag for the same value."""
+    path = tmp_path / "twice.log"
+    path.write_text("jo@example.com\njo@example.com\n")
+    out = tmp_path / "o"
+    result = runner.invoke(
+        app,
+        [str(path), "--redact-to", str(out), "--redact-mode", "hash", "--format", "json"],
+        env={"PRIVAULT_DLP_HASH_KEY": "k" * 32},
+    )
+    assert result.exit_code == 0, result.output
+    first, second = (out / "twice.log").read_text().splitlines()
+    assert first == second
+    assert first.startswith("[EMAIL:")

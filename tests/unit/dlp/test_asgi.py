@@ -70,15 +70,25 @@ def test_redact_mode_redacts_json_and_keeps_it_json() -> None:
     assert headers[b"content-length"] == str(len(body)).encode()
 
 
-def test_redact_mode_catches_canary_split_across_chunks() -> None:
-    """A card number and an address cut across streamed chunks are still redacted."""
+@pytest.mark.parametrize("size", [1, 2, 3, 5, 7, 11, 16, 40])
+def test_redact_mode_catches_canary_split_across_chunks(size: int) -> None:
+    """A card number and an address cut anywhere across streamed chunks are still redacted."""
     text = f"customer {EMAIL} paid with {CARD} today".encode()
-    chunks = [text[i : i + 7] for i in range(0, len(text), 7)]
-    _, _, body = call(
-        DLPMiddleware(app_sending(chunks, b"text/plain", length=False), action="redact")
-    )
+    chunks = [text[i : i + size] for i in range(0, len(text), size)]
+    app = app_sending(chunks, b"text/plain", length=False)
+    _, _, body = call(DLPMiddleware(app, action="redact"))
     _clean(body)
     assert body == b"customer [EMAIL] paid with [CARD] today"
+
+
+@pytest.mark.parametrize("size", [1, 3, 7, 16])
+def test_block_mode_catches_canary_split_across_chunks(size: int) -> None:
+    """Block mode withholds a streamed body whose card number is cut across chunks."""
+    text = f"paid with {CARD} today".encode()
+    chunks = [text[i : i + size] for i in range(0, len(text), size)]
+    status, _, body = call(DLPMiddleware(app_sending(chunks, b"text/plain"), action="block"))
+    _clean(body)
+    assert status == 500
 
 
 def test_block_mode_withholds_response_with_personal_data() -> None:

@@ -59,6 +59,16 @@ class TestCards:
         keyed = analyze("card=4111111111111111")[0].confidence
         assert keyed > plain
 
+    def test_card_in_url_path_is_found_but_ids_are_not(self) -> None:
+        """A card number as a URL path segment is found; numeric ids in paths are not."""
+        assert found("GET /api/cards/4111111111111111/charge") == [("card", "4111111111111111")]
+        assert found("GET /orders/100234567 and /products/5901234123457") == []
+
+    def test_card_next_to_other_figures_is_found(self) -> None:
+        """A card followed or preceded by other figures in one run is still found."""
+        assert found("pan 4111 1111 1111 1111 2 items") == [("card", "4111 1111 1111 1111")]
+        assert found("on 01/05/2024 4111-1111-1111-1111") == [("card", "4111-1111-1111-1111")]
+
     def test_card_glued_to_letters_is_not_found(self) -> None:
         """Digits inside a word (an SKU) are not a card."""
         assert found("sku ABC4111111111111111") == []

@@ -216,3 +216,45 @@ def test_undecodable_bytes_survive_redaction(tmp_path: Path) -> None:
     out = tmp_path / "out.log"
     list(scanner().scan_file(source, out=out))
     assert out.read_bytes() == b"caf\xe9 [EMAIL]\n"
+
+
+def test_failed_scan_leaves_no_redacted_file(tmp_path: Path) -> None:
+    """When redaction fails part-way (the vault goes away), no partial copy is left behind."""
+    calls: list[str] = []
+
+    def flaky_tokenizer(pii_type: str, value: str) -> str:
+        calls.append(pii_type)
+        if len(calls) > 1:
+            raise ConnectionError("vault unavailable")
+        return "tok_1"
+
+    source = tmp_path / "app.log"
+    source.write_text(f"{EMAIL}\n" + "filler line\n" * 5000 + f"{EMAIL}\n")
+    out = tmp_path / "out" / "app.log"
+    files = FileScanner(
+        Scanner(), redactor=Redactor("token", tokenizer=flaky_tokenizer), block_size=1024
+    )
+    with pytest.raises(ConnectionError):
+        list(files.scan_file(source, out=out))
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_long_csv_cell_is_scanned(tmp_path: Path) -> None:
+    """A cell longer than the csv module's default limit is scanned, not refused."""
+    source = tmp_path / "tickets.csv"
+    source.write_text("id,body\n1," + "x " * 100_000 + EMAIL + "\n")
+    assert [f.type for f in FileScanner(Scanner()).scan_file(source)] == ["email"]
+
+
+def test_parquet_without_pyarrow_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without pyarrow installed, a Parquet file gives InvalidInput, not an ImportError."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "pyarrow", None)
+    monkeypatch.setitem(sys.modules, "pyarrow.parquet", None)
+    source = tmp_path / "t.parquet"
+    source.write_bytes(b"PAR1")
+    with pytest.raises(InvalidInput):
+        list(FileScanner(Scanner()).scan_file(source))

@@ -5,13 +5,16 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 __all__ = ["Classifier", "Detector", "Hit"]
 
 
-@dataclass(frozen=True, slots=True)
-class Hit:
-    """A detector's verdict on part of a match: type, span, base confidence, validator used."""
+class Hit(NamedTuple):
+    """A detector's verdict on part of a match: type, span, base confidence, validator used.
+
+    A named tuple rather than a dataclass: detectors make many, and tuples are cheap to make.
+    """
 
     type: str
     start: int

@@ -37,6 +37,17 @@ _STREET_WORDS: Final = (
     "Calle", "C/", "Avenida", "Avda.", "Plaza", "Paseo", "Camino", "Carrer", "Ronda",
     "Travesía", "Via", "Viale", "Piazza", "Corso", "Largo", "Vicolo", "Strada", "Contrada",
     "Borgo",
+    "Rambla",
+    "Glorieta",
+    "Pasaje",
+    "Pasadizo",
+    "Alameda",
+    "Carretera",
+    "Cuesta",
+    "Acceso",
+    "Urbanización",
+    "Vía",
+    "C.",
 )  # fmt: skip
 
 
@@ -45,14 +56,22 @@ def _ends_with_one_of(words: tuple[str, ...]) -> str:
     return "(?:" + "|".join(f"(?<={re.escape(word)})" for word in words) + ")"
 
 
+def _rest_of_word(words: tuple[str, ...]) -> str:
+    # After the first (capital) letter: each word's remaining letters as a literal, checked
+    # first (cheap), then a lookbehind that the whole word, capital included, is there.
+    return "(?:" + "|".join(f"{re.escape(w[1:])}(?<={re.escape(w)})" for w in words) + ")"
+
+
 # German and Dutch: "Hauptstraße 12a", "Anna-Wulff-Weg 6", "Keizersgracht 123".
+# The lookahead first turns away, cheaply, every word not followed by a house number.
 STREET_NAME_PATTERN: Final = (
-    r"[A-Za-zäöüßÄÖÜ\-]{2,40}+\.?" + _ends_with_one_of(_STREET_SUFFIXES)
+    r"(?=[A-Za-zäöüßÄÖÜ\-]{2,40}+\.? \d)[A-Za-zäöüßÄÖÜ\-]{2,40}+\.?"
+    + _ends_with_one_of(_STREET_SUFFIXES)
     + r" \d{1,4}(?:[/\-]\d{1,4})?(?: ?[a-zA-Z](?![\w]))?(?![\w])"
 )  # fmt: skip
 # Spanish and Italian: "Calle Mayor 5", "Via Roma, 10".
 STREET_WORD_PATTERN: Final = (
-    r"(?:[a-zí]{1,8}\.?|/)" + _ends_with_one_of(_STREET_WORDS)
+    _rest_of_word(_STREET_WORDS)
     + r" (?:(?:de la|del|de|dei|della|di) )?[A-ZÁÉÍÓÚ][\w'\-]+(?: [A-Z][\w'\-]+){0,3},? "
     r"(?:n\.? ?|nº ?)?\d{1,4}(?![\w])"
 )  # fmt: skip

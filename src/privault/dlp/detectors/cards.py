@@ -63,7 +63,6 @@ CARD_GROUPINGS: Final = frozenset(
         (4, 4, 4),
         (4, 4, 5),
         (6, 13),
-        (4, 4, 4, 4, 1),
     }
 )
 

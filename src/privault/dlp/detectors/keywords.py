@@ -40,7 +40,36 @@ _DETECTORS: Final[tuple[tuple[str, re.Pattern[str], Classifier], ...]] = (
 # For texts whose lower-cased form changes length, the engine runs the pass with IGNORECASE on
 # the original text; the detectors' patterns then need it too.
 _FOLDED: Final = tuple(re.compile(pattern.pattern, re.IGNORECASE) for _, pattern, _ in _DETECTORS)
-KEYWORD_PATTERN: Final = "|".join(_leading_group(pattern.pattern) for _, pattern, _ in _DETECTORS)
+
+
+def _split_alternatives(alternation: str) -> list[str]:
+    parts, depth, current = [], 0, ""
+    for index, char in enumerate(alternation):
+        escaped = index > 0 and alternation[index - 1] == "\\"
+        if char in "([" and not escaped:
+            depth += 1
+        elif char in ")]" and not escaped:
+            depth -= 1
+        if char == "|" and depth == 0:
+            parts.append(current)
+            current = ""
+        else:
+            current += char
+    parts.append(current)
+    return parts
+
+
+def _by_first_letter(alternatives: list[str]) -> str:
+    """``a(?:...)|b(?:...)``: the regex engine rejects a branch on its first letter at once."""
+    groups: dict[str, list[str]] = {}
+    for alternative in alternatives:
+        groups.setdefault(alternative[0], []).append(alternative[1:])
+    return "|".join(f"{first}(?:{'|'.join(rests)})" for first, rests in groups.items())
+
+
+KEYWORD_PATTERN: Final = _by_first_letter(
+    [alt for _, p, _ in _DETECTORS for alt in _split_alternatives(_leading_group(p.pattern))]
+)
 KEYWORD_TYPES: Final = ("cvv", "date_of_birth", "secret")
 
 

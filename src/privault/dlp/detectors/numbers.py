@@ -52,15 +52,17 @@ DIGITS_PATTERN: Final = (
     r"|(?P<dni>(?<=\d)\d{7}-?[A-Z](?![\w\-]))"
     # At least seven digits, single separators (space, dot, dash, slash) or parentheses between
     # them, an optional leading + and extension. Possessive: a rejected run is not retried from
-    # inside. Not after a path, an id prefix, a price or a time; not an ISO date.
-    r"|(?<![+/#@$€£\\].)(?<!\d:.)(?P<number>"
+    # inside. Not after an id prefix, a price or a time; not an ISO date. After a "/" (a URL
+    # path segment) only a card is taken: ids in paths look like everything else.
+    r"|(?<![+#@$€£\\].)(?<!\d:.)(?P<number>"
     r"(?:(?<=\d)(?!\d{3}[-/.]\d\d[-/.]\d\d)|(?<=\+)\d|(?<=\()\+?\d)"
-    r"(?:(?:[ .\-/]|\)[ .\-]?|[ .\-]?\()?\d){6,}+(?:\s?(?:x|ext\.?)\s?\d{1,5})?+)"
+    r"(?:(?:[ .\-/]|\)[ .\-]?|[ .\-]?\()?\d){6,}+(?: ?(?:x|ext\.?) ?\d{1,5})?+)"
     r"|(?<![/].)(?P<address>(?<=\d)\d{0,4}" + ADDRESS_TAIL_PATTERN + r")"
     r")"
 )
 _SPLIT = re.compile(r"\D+")
-_EXTENSION = re.compile(r"\s?(?:x|ext\.?)\s?\d{1,5}$")
+_NON_DIGIT = re.compile(r"\D")
+_EXTENSION = re.compile(r" ?(?:x|ext\.?) ?\d{1,5}$")
 _DATE = re.compile(
     r"(?:19|20)\d\d[-./ ][01]?\d[-./ ][0-3]?\d|[0-3]?\d[-./][01]?\d[-./](?:19|20)\d\d"
 )
@@ -86,6 +88,15 @@ def _ssn_ok(digits: str) -> bool:
 
 
 _CHECKS = {"us_ssn": _ssn_ok, "nl_bsn": bsn_valid, "bank_routing": aba_valid}
+
+
+_ACCOUNT_WORDS: Final = ("acc", "acct", "konto", "rekening")
+
+
+def _account_word_near(text: str, start: int) -> bool:
+    # A cheap look before the full key hint, which most short runs never need.
+    window = text[max(0, start - 32) : start].lower()
+    return any(word in window for word in _ACCOUNT_WORDS)
 
 
 def _followed_by_word(text: str, end: int) -> bool:
@@ -131,9 +142,19 @@ class _LazyHint:
 
 def _classify_number(match: re.Match[str], text: str, regions: tuple[str, ...]) -> Iterator[Hit]:
     start, end = match.span()
-    if _followed_by_word(text, end):
-        return
     raw = match.group()
+    if _followed_by_word(text, end):
+        # Not a value on its own; a card may still stand in it. When the last group is glued
+        # to a word ("...1111abc") that group is left out; after a separator ("...1111-abc")
+        # the whole run is looked at.
+        glued = text[end].isalnum() or text[end] in "_@"
+        cut = len(raw.rstrip("0123456789")) if glued else len(raw)
+        if cut > 0:
+            yield from _cards_inside(raw[:cut], start)
+        return
+    if start > 0 and text[start - 1] == "/":
+        yield from _cards_inside(raw, start)
+        return
     hint = _LazyHint(text, start)
     if raw.isdigit():
         found = _classify_bare(raw, hint, regions)
@@ -142,14 +163,30 @@ def _classify_number(match: re.Match[str], text: str, regions: tuple[str, ...]) 
         return
     extension = _EXTENSION.search(raw) if raw[-1].isdigit() and ("x" in raw or "t" in raw) else None
     core = raw[: extension.start()] if extension else raw
-    if (_DATE.match(core) and not core.startswith(("+", "("))) or _DOTTED_QUAD.match(core):
-        return
-    groups_text = _SPLIT.split(core.strip("+()"))
-    digits = "".join(groups_text)
-    groups = tuple(len(g) for g in groups_text)
-    seps = set(_SPLIT.findall(core.strip("+()")))
-    found = _classify_grouped(raw, core, digits, groups, seps, hint, regions)
+    if raw[0] not in "+(0" and len(core) < 12:
+        # Short and without a trunk or country prefix: too short for a national phone number
+        # (nine digits at least) or any id here; only an account number after its key. Most
+        # runs end here ("200 31744", a status and a byte count), so this path is kept cheap.
+        digits = _NON_DIGIT.sub("", core)
+        if len(digits) < 9:
+            if (
+                len(digits) >= 6
+                and _account_word_near(text, start)
+                and hint.supports("bank_account")
+            ):
+                yield Hit("bank_account", start, start + len(core), 0.5, "none")
+            return
+    found = None
+    if not (_DATE.match(core) and not core.startswith(("+", "("))) and not _DOTTED_QUAD.match(core):
+        groups_text = _SPLIT.split(core.strip("+()"))
+        digits = "".join(groups_text)
+        groups = tuple(len(g) for g in groups_text)
+        seps = set(_SPLIT.findall(core.strip("+()")))
+        found = _classify_grouped(raw, core, digits, groups, seps, hint, regions)
     if found is None:
+        # The run as a whole is nothing; a card may still be part of it when other figures
+        # stand next to it ("4111 1111 1111 1111 2 items", "01/05/2024 4111 1111 1111 1111").
+        yield from _cards_inside(core, start)
         return
     pii_type, confidence, validator = found
     after_number = start >= 2 and text[start - 1] == " " and text[start - 2].isdigit()
@@ -159,6 +196,42 @@ def _classify_number(match: re.Match[str], text: str, regions: tuple[str, ...]) 
     yield Hit(
         pii_type, start, end if pii_type == "phone" else start + len(core), confidence, validator
     )
+
+
+_DIGIT_GROUP = re.compile(r"\d+")
+_MAX_CARD_GROUPS: Final = 5
+
+
+def _cards_inside(run: str, start: int) -> Iterator[Hit]:
+    """Cards among the groups of a longer run: consecutive groups in a card grouping (or one
+    group of 12-19 digits that is not a barcode), one separator throughout, Luhn and IIN valid."""
+    spans = [m.span() for m in _DIGIT_GROUP.finditer(run)]
+    first = 0
+    while first < len(spans):
+        # A card spans at most five groups: the search stays linear in the length of the run.
+        for last in range(min(len(spans), first + _MAX_CARD_GROUPS), first, -1):
+            lengths = tuple(b - a for a, b in spans[first:last])
+            single = last - first == 1
+            if not (lengths in CARD_GROUPINGS or (single and 12 <= lengths[0] <= 19)):
+                continue
+            piece = run[spans[first][0] : spans[last - 1][1]]
+            separators = set(_SPLIT.findall(piece))
+            if len(separators) > 1 or separators - {" ", "-"}:
+                continue
+            digits = _NON_DIGIT.sub("", piece)
+            if card_brand(digits) is None or (single and is_barcode(digits)):
+                continue
+            yield Hit(
+                "card",
+                start + spans[first][0],
+                start + spans[last - 1][1],
+                0.95 if not single else 0.9,
+                "luhn",
+            )
+            first = last
+            break
+        else:
+            first += 1
 
 
 def _classify_bare(  # noqa: PLR0911, PLR0912 - a decision table reads best as early returns

@@ -103,24 +103,25 @@ def classify_dob(match: re.Match[str], text: str) -> Iterator[Hit]:
 
 
 _STREET_EN: Final = (
+    # Street suffixes after the US Postal Service list and British usage; plurals allowed below.
     r"Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|"
-    r"Terrace|Parkway|Pkwy|Circle|Cir|Square|Sq|Highway|Hwy|Crescent|Close|Gardens|Grove|Row|"
-    r"Trail|Walk|Mews|Hill|Park|Ridge|Loop|Pike|Point|Ville|Views?|Burgs?|Crossing|Estates?|"
-    r"Fields?|Flats?|Forks?|Junction|Lakes?|Manors?|Meadows?|Mills?|Plains?|Ports?|Springs?|"
-    r"Stravenue|Summit|Tunnel|Turnpike|Union|Valleys?|Village|Wells?|Heights|Islands?|Ranch|"
-    r"Run|Shoals?|Shores?|Spur|Station|Stream|Track|Creek|Cove|Curve|Dale|Dam|Divide|Expressway|"
-    r"Extension|Falls?|Ferry|Ford|Forest|Fort|Freeway|Garden|Gateway|Glen|Green|Harbor|Haven|"
-    r"Hollow|Inlet|Key|Knolls?|Landing|Lights?|Lodge|Mall|Motorway|Mount|Mountain|Neck|Orchard|"
-    r"Oval|Pass|Path|Pines?|Plaza|Prairie|Radial|Ramp|Rapids?|Rest|Route|Skyway|Squares?|Via|"
-    r"Vista|Alley|Arcade|Bayou|Beach|Bend|Bluffs?|Bottom|Branch|Bridge|Brook|Bypass|Camp|"
-    r"Canyon|Cape|Causeway|Center|Centre|Cliffs?|Club|Common|Corners?|Course|Courts?|Coves?"
+    r"Terrace|Parkway|Pkwy|Circle|Cir|Square|Sq|Highway|Hwy|Crescent|Close|Gardens?|Grove|Row|"
+    r"Trail|Walk|Mews|Hill|Park|Ridge|Loop|Pike|Point|Ville|View|Burg|Crossing|Crossroad|Estate|"
+    r"Field|Flat|Fork|Junction|Lake|Manor|Meadow|Mill|Plain|Port|Spring|Stravenue|Summit|Tunnel|"
+    r"Turnpike|Union|Valley|Village|Well|Heights|Island|Isle|Ranch|Run|Shoal|Shore|Spur|Station|"
+    r"Stream|Track|Creek|Cove|Curve|Dale|Dam|Divide|Expressway|Extension|Fall|Ferry|Ford|Forest|"
+    r"Forge|Fort|Freeway|Gateway|Glen|Green|Harbor|Haven|Hollow|Inlet|Key|Knoll|Landing|Light|"
+    r"Lock|Lodge|Mall|Mission|Motorway|Mount|Mountain|Neck|Orchard|Oval|Pass|Passage|Path|Pine|"
+    r"Plaza|Prairie|Radial|Ramp|Rapid|Rest|Route|Skyway|Trafficway|Throughway|Underpass|Via|"
+    r"Vista|Alley|Arcade|Bayou|Beach|Bend|Bluff|Bottom|Branch|Bridge|Brook|Bypass|Camp|Canyon|"
+    r"Cape|Causeway|Center|Centre|Cliff|Club|Common|Corner|Course|Overpass|Parade|Wall|Wharf"
 )
 # The tail after the house number; the digits pass (``numbers.py``) matches the number itself.
 ADDRESS_TAIL_PATTERN: Final = (
     # The lookahead turns away at once the many numbers not followed by a word.
     r"(?=[A-Za-z]?,? [A-Za-zÉÈ]|(?: ?(?:bis|ter)),? [a-z])(?:"
     # English: "221B Baker Street", "1600 Pennsylvania Ave NW, Apt 4".
-    r"[A-Za-z]?,? (?:[A-Z][a-z]+\.? ){1,4}(?:" + _STREET_EN + r")\b\.?"
+    r"[A-Za-z]?,? (?:[A-Z][a-z]+\.? ){1,4}(?:" + _STREET_EN + r")s?\b\.?"
     r"(?: (?:N|S|E|W|NE|NW|SE|SW)\b)?(?:,? (?:Apt\.?|Suite|Unit|#) ?\d+[A-Za-z]?)?"
     # French: "12 rue de la Paix", "7 bis, avenue Foch".
     r"|(?: ?(?:bis|ter))?,? (?:rue|avenue|boulevard|bd|place|chemin|allée|impasse|quai|route|"

@@ -1,171 +1,41 @@
-"""Scanners for text, streams, files (plain/log, CSV, JSON, JSON Lines, Parquet) and trees.
-
-Files are read in blocks (about 1 MB of lines at a time), so memory stays flat however large
-the file; JSON documents are the exception (a document is parsed whole). With a ``Redactor``
-each scanner also writes a redacted copy in the same format: CSV stays CSV, JSON stays JSON.
+"""Structured formats: CSV/TSV cell by cell, JSON and JSON Lines value by value, Parquet by
+column batch. Each writes its redacted copy in the same format: CSV stays CSV, JSON stays JSON.
 """
 
 from __future__ import annotations
 
-import bisect
 import csv
-import io
 import json
-import os
-from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any, Final
+from typing import Any, Final
 
 from privault.dlp.engine import Scanner
-from privault.dlp.findings import Finding, LocatedFinding, mask_value
+from privault.dlp.findings import Finding, LocatedFinding
 from privault.dlp.redact import Redactor
-from privault.errors import InvalidInput, NotFound
+from privault.dlp.scanners.segments import Progress, ProgressCallback, analyze_segments, located
+from privault.errors import InvalidInput
 
-__all__ = ["FileScanner", "ProgressCallback", "analyze_segments"]
+__all__ = ["StructuredFormats"]
 
-ProgressCallback = Callable[[int, int | None], None]
-"""``progress(done, total)``: bytes read so far and the total when known."""
-
-_BLOCK: Final = 1 << 20
-_PEM_CARRY_LIMIT: Final = 1 << 16
-_SNIFF: Final = 8192
-_CSV_SUFFIXES: Final = frozenset({".csv", ".tsv"})
-_JSONL_SUFFIXES: Final = frozenset({".jsonl", ".ndjson"})
 _MAX_JSON_BYTES: Final = 256 << 20
+# csv's default field limit (128 KiB) refuses long free-text cells; this allows 16 MiB.
+_MAX_CSV_FIELD: Final = 16 << 20
 
 
-def analyze_segments(
-    scanner: Scanner, segments: Sequence[tuple[str | None, str]]
-) -> list[list[Finding]]:
-    """Analyse many short values in one pass; each is ``(key, value)``, the key giving context.
+class StructuredFormats:
+    """The structured-format readers of ``FileScanner`` (kept apart to keep each file short)."""
 
-    The values are joined as ``key: value`` lines, so a column or field name acts like the key
-    in ``card=...``; findings come back per segment with offsets into that segment's value.
-    """
-    parts: list[str] = []
-    offsets: list[int] = []
-    position = 0
-    for key, value in segments:
-        prefix = f"{key}: " if key else ""
-        parts += (prefix, value, "\n")
-        offsets.append(position + len(prefix))
-        position += len(prefix) + len(value) + 1
-    results: list[list[Finding]] = [[] for _ in segments]
-    for finding in scanner.analyze("".join(parts)):
-        index = bisect.bisect_right(offsets, finding.start) - 1
-        if index < 0:
-            continue
-        base = offsets[index]
-        if finding.end > base + len(segments[index][1]):
-            continue  # reaches into the next line: not a finding in this value
-        results[index].append(
-            Finding(
-                finding.type,
-                finding.start - base,
-                finding.end - base,
-                finding.confidence,
-                finding.validator,
-                finding.detector,
-            )
-        )
-    return results
+    scanner: Scanner
+    redactor: Redactor | None
+    progress: ProgressCallback | None
+    block_size: int
 
-
-def _located(  # noqa: PLR0917 - the arguments mirror LocatedFinding's fields in order
-    path: str, line: int | None, column: int | None, field: str | None, finding: Finding, value: str
-) -> LocatedFinding:
-    return LocatedFinding(
-        path,
-        line,
-        column,
-        field,
-        finding.type,
-        finding.confidence,
-        finding.validator,
-        finding.detector,
-        mask_value(value, finding.type),
-        finding.end - finding.start,
-    )
-
-
-@dataclass
-class _Progress:
-    callback: ProgressCallback | None
-    total: int | None
-    done: int = 0
-
-    def advance(self, count: int) -> None:
-        self.done += count
-        if self.callback is not None:
-            self.callback(self.done, self.total)
-
-
-class FileScanner:
-    """Scans texts, streams, files and directory trees; optionally writes redacted copies."""
-
-    def __init__(
-        self,
-        scanner: Scanner,
-        *,
-        redactor: Redactor | None = None,
-        progress: ProgressCallback | None = None,
-        block_size: int = _BLOCK,
-    ) -> None:
-        self.scanner = scanner
-        self.redactor = redactor
-        self.progress = progress
-        self.block_size = block_size
-
-    # Plain text and logs -------------------------------------------------------------------
-
-    def scan_stream(
-        self,
-        stream: IO[bytes],
-        *,
-        path: str,
-        out: IO[bytes] | None = None,
-        total: int | None = None,
+    def scan_file_as_text(
+        self, source: Path, *, path: str, out: Path | None = None
     ) -> Iterator[LocatedFinding]:
-        """Scan a byte stream of text line by line in blocks; write the redacted text to ``out``."""
-        progress = _Progress(self.progress, total)
-        pending: list[str] = []
-        size = 0
-        line = 1
-        for raw in stream:
-            progress.advance(len(raw))
-            pending.append(raw.decode("utf-8", "surrogateescape"))
-            size += len(pending[-1])
-            if size >= self.block_size:
-                block = "".join(pending)
-                carry = _pem_carry(block)
-                line = yield from self._text_block(block[:carry], path, line, out)
-                pending, size = [block[carry:]], len(block) - carry
-        line = yield from self._text_block("".join(pending), path, line, out)
-
-    def _text_block(
-        self, block: str, path: str, line: int, out: IO[bytes] | None
-    ) -> Generator[LocatedFinding, None, int]:
-        findings = self.scanner.analyze(block) if block else []
-        position = 0
-        line_start = 0
-        for finding in findings:
-            newlines = block.count("\n", position, finding.start)
-            if newlines:
-                line += newlines
-                line_start = block.rfind("\n", 0, finding.start) + 1
-            position = finding.start
-            yield _located(
-                path, line, finding.start - line_start + 1, None, finding, finding.value_in(block)
-            )
-        if out is not None:
-            text = self.redactor.apply(block, findings) if self.redactor else block
-            out.write(text.encode("utf-8", "surrogateescape"))
-        return line + block.count("\n", position)
-
-    def scan_text(self, text: str, *, path: str = "<text>") -> Iterator[LocatedFinding]:
-        """Scan an in-memory text; findings carry line and column."""
-        yield from self.scan_stream(io.BytesIO(text.encode("utf-8", "surrogateescape")), path=path)
+        """Scan any file as plain text (implemented by ``FileScanner``)."""
+        raise NotImplementedError
 
     # CSV ------------------------------------------------------------------------------------
 
@@ -174,11 +44,13 @@ class FileScanner:
     ) -> Iterator[LocatedFinding]:
         """Scan a CSV/TSV file cell by cell (the header names give context); keep it CSV."""
         delimiter = "\t" if source.suffix.lower() == ".tsv" else ","
-        progress = _Progress(self.progress, source.stat().st_size)
+        progress = Progress(self.progress, source.stat().st_size)
         with (
             source.open(newline="", encoding="utf-8", errors="surrogateescape") as handle,
             _maybe_open(out, newline="") as sink,
         ):
+            if csv.field_size_limit() < _MAX_CSV_FIELD:
+                csv.field_size_limit(_MAX_CSV_FIELD)
             reader = csv.reader(handle, delimiter=delimiter)
             writer = csv.writer(sink, delimiter=delimiter) if sink is not None else None
             header = next(reader, None)
@@ -209,7 +81,7 @@ class FileScanner:
         results = analyze_segments(self.scanner, [(None, cell) for cell in header])
         for index, (cell, found) in enumerate(zip(header, results, strict=True)):
             for finding in found:
-                yield _located(
+                yield located(
                     path,
                     1,
                     finding.start + 1,
@@ -237,7 +109,7 @@ class FileScanner:
             for index, (cell, found) in enumerate(zip(row, found_row, strict=True)):
                 name = header[index] if index < len(header) else f"column {index + 1}"
                 for finding in found:
-                    yield _located(
+                    yield located(
                         path,
                         first + offset + 1,
                         finding.start + 1,
@@ -277,7 +149,7 @@ class FileScanner:
             return
         found: list[LocatedFinding] = []
         redacted = self._walk_json(document, path, None, found)
-        _Progress(self.progress, size).advance(size)
+        Progress(self.progress, size).advance(size)
         yield from found
         if out is not None:
             with out.open("w", encoding="utf-8", errors="surrogateescape") as sink:
@@ -287,7 +159,7 @@ class FileScanner:
         self, source: Path, *, path: str, out: Path | None = None
     ) -> Iterator[LocatedFinding]:
         """Scan a JSON Lines file record by record; a line that is not JSON is scanned as text."""
-        progress = _Progress(self.progress, source.stat().st_size)
+        progress = Progress(self.progress, source.stat().st_size)
         with source.open("rb") as handle, _maybe_open(out) as sink:
             for number, raw in enumerate(handle, start=1):
                 progress.advance(len(raw))
@@ -302,7 +174,7 @@ class FileScanner:
                 except json.JSONDecodeError:
                     findings = self.scanner.analyze(text)
                     for finding in findings:
-                        yield _located(
+                        yield located(
                             path, number, finding.start + 1, None, finding, finding.value_in(text)
                         )
                     if sink is not None:
@@ -339,7 +211,7 @@ class FileScanner:
         for (pointer, _, text), findings in zip(leaves, results, strict=True):
             for finding in findings:
                 field = pointer.removesuffix("#key") or "/"
-                found.append(_located(path, line, None, field, finding, finding.value_in(text)))
+                found.append(located(path, line, None, field, finding, finding.value_in(text)))
             if findings and self.redactor is not None:
                 replacements[pointer] = self.redactor.apply(text, findings)
         if not replacements:
@@ -366,7 +238,7 @@ class FileScanner:
                 path=path,
             ) from exc
         parquet = pq.ParquetFile(source)
-        progress = _Progress(self.progress, parquet.metadata.num_rows)
+        progress = Progress(self.progress, parquet.metadata.num_rows)
         writer = pq.ParquetWriter(out, parquet.schema_arrow) if out is not None else None
         row_base = 0
         try:
@@ -388,7 +260,7 @@ class FileScanner:
                         zip(segments, results, strict=True)
                     ):
                         for finding in findings:
-                            yield _located(
+                            yield located(
                                 path,
                                 row_base + row + 1,
                                 finding.start + 1,
@@ -416,109 +288,6 @@ class FileScanner:
         finally:
             if writer is not None:
                 writer.close()
-
-    # Files and trees -----------------------------------------------------------------------
-
-    def scan_file_as_text(
-        self, source: Path, *, path: str, out: Path | None = None
-    ) -> Iterator[LocatedFinding]:
-        """Scan any file as plain text (logs, text, unknown formats)."""
-        with source.open("rb") as handle:
-            if out is None:
-                yield from self.scan_stream(handle, path=path, total=source.stat().st_size)
-                return
-            with out.open("wb") as sink:
-                yield from self.scan_stream(
-                    handle, path=path, out=sink, total=source.stat().st_size
-                )
-
-    def scan_file(
-        self, source: Path, *, path: str | None = None, out: Path | None = None
-    ) -> Iterator[LocatedFinding]:
-        """Scan one file, choosing the reader by its suffix; write a redacted copy to ``out``."""
-        if not source.is_file():
-            raise NotFound("no such file", code="dlp_no_file", path=str(source))
-        shown = path or str(source)
-        if out is not None:
-            if out.resolve() == source.resolve():
-                raise InvalidInput(
-                    "the redacted copy would overwrite its source",
-                    code="dlp_same_output",
-                    path=shown,
-                )
-            out.parent.mkdir(parents=True, exist_ok=True)
-        suffix = source.suffix.lower()
-        if suffix in _CSV_SUFFIXES:
-            yield from self.scan_csv(source, path=shown, out=out)
-        elif suffix == ".json":
-            yield from self.scan_json(source, path=shown, out=out)
-        elif suffix in _JSONL_SUFFIXES:
-            yield from self.scan_jsonl(source, path=shown, out=out)
-        elif suffix == ".parquet":
-            yield from self.scan_parquet(source, path=shown, out=out)
-        elif _is_binary(source):
-            return
-        else:
-            yield from self.scan_file_as_text(source, path=shown, out=out)
-
-    def scan_tree(
-        self, root: Path, *, out_dir: Path | None = None, skip: Path | None = None
-    ) -> Iterator[LocatedFinding]:
-        """Scan every file under ``root`` (hidden folders, binary files and ``skip`` left out)."""
-        avoid = skip or out_dir
-        excluded = avoid.resolve() if avoid is not None else None
-        for folder, dirs, files in os.walk(root):
-            dirs[:] = sorted(
-                d
-                for d in dirs
-                if not d.startswith(".")
-                and (excluded is None or Path(folder, d).resolve() != excluded)
-            )
-            for name in sorted(files):
-                source = Path(folder, name)
-                if source.is_symlink() or not source.is_file():
-                    continue
-                relative = source.relative_to(root)
-                out = out_dir / relative if out_dir is not None else None
-                yield from self.scan_file(source, path=relative.as_posix(), out=out)
-
-    def scan_paths(
-        self, paths: Iterable[str], *, out_dir: Path | None = None, stdin: IO[bytes] | None = None
-    ) -> Iterator[LocatedFinding]:
-        """Scan files, folders and ``-`` (standard input); redacted copies go under ``out_dir``."""
-        for name in paths:
-            if name == "-":
-                if stdin is None:
-                    raise InvalidInput("no standard input to read", code="dlp_no_stdin")
-                if out_dir is None:
-                    yield from self.scan_stream(stdin, path="<stdin>")
-                    continue
-                out_dir.mkdir(parents=True, exist_ok=True)
-                with (out_dir / "stdin.txt").open("wb") as sink:
-                    yield from self.scan_stream(stdin, path="<stdin>", out=sink)
-                continue
-            source = Path(name)
-            if source.is_dir():
-                target = out_dir / source.resolve().name if out_dir is not None else None
-                yield from self.scan_tree(source, out_dir=target, skip=out_dir)
-            elif source.is_file():
-                target = out_dir / source.name if out_dir is not None else None
-                yield from self.scan_file(source, path=name, out=target)
-            else:
-                raise NotFound("no such file or folder", code="dlp_no_path", path=name)
-
-
-def _pem_carry(block: str) -> int:
-    """Where to cut a block so that a private key cut off at its end moves to the next block."""
-    begin = block.rfind("-----BEGIN ")
-    if begin < 0 or block.rfind("-----END ") > begin or len(block) - begin > _PEM_CARRY_LIMIT:
-        return len(block)
-    return block.rfind("\n", 0, begin) + 1
-
-
-def _is_binary(source: Path) -> bool:
-    with source.open("rb") as handle:
-        return b"\0" in handle.read(_SNIFF)
 
 
 def _escape(name: str) -> str:
