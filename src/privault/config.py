@@ -65,6 +65,26 @@ class ImportSettings(BaseModel):
     )
 
 
+class AuditSettings(BaseModel):
+    """The tamper-evident audit log."""
+
+    checkpoint_dir: Path | None = Field(
+        default=None,
+        description=(
+            "Where signed checkpoints are also written, outside the database (ship this "
+            "folder elsewhere). Default: <home>/audit-checkpoints."
+        ),
+    )
+    checkpoint_every_events: int = Field(
+        default=1000,
+        ge=1,
+        description="`privault serve` signs a checkpoint after this many events.",
+    )
+    checkpoint_every_s: float = Field(
+        default=60.0, gt=0, description="... or after this many seconds with new events."
+    )
+
+
 class Settings(BaseSettings):
     """Everything privault reads from its environment."""
 
@@ -80,6 +100,7 @@ class Settings(BaseSettings):
     keys: KeySettings = Field(default_factory=KeySettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
     imports: ImportSettings = Field(default_factory=ImportSettings)
+    audit: AuditSettings = Field(default_factory=AuditSettings)
     log_level: str = Field(default="INFO", description="Log level of privault's own logger.")
 
     @property
@@ -91,6 +112,11 @@ class Settings(BaseSettings):
     def keys_dir(self) -> Path:
         """Directory holding the key files and the erasure ledger."""
         return self.home / "keys"
+
+    @property
+    def audit_checkpoint_dir(self) -> Path:
+        """Folder of the checkpoint copies kept outside the database."""
+        return self.audit.checkpoint_dir or self.home / "audit-checkpoints"
 
     @property
     def database_url(self) -> str:

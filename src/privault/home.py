@@ -49,6 +49,7 @@ def init_home(settings: Settings, *, exist_ok: bool = False) -> InitResult:
                 code="already_initialised",
             )
         keys = KeyStore.open(settings.keys_dir, settings.keys)
+        keys.create_audit_signing_key()
         for region in datamap.regions:
             if not (settings.keys_dir / f"master-{region}.json").exists():
                 keys.masters.add_region(region)

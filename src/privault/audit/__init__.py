@@ -32,15 +32,20 @@ from privault.audit.merkle import (
     verify_consistency,
     verify_inclusion,
 )
+from privault.audit.rules import AuditRecord
+from privault.audit.service import AuditLog, VerifyReport
 
 __all__ = [
     "EMPTY_ROOT",
     "HASH_SIZE",
     "SIGNING_CONTEXT",
+    "AuditLog",
+    "AuditRecord",
     "Checkpoint",
     "CheckpointSigner",
     "CompactTree",
     "LeafHashSource",
+    "VerifyReport",
     "consistency_proof",
     "consistency_proof_ranges",
     "generate_signing_key",

@@ -136,6 +136,20 @@ class CompactTree:
             size += 1
         self._size = size
 
+    def state(self) -> bytes:
+        """The tree's state to store: its perfect-subtree roots, concatenated (<= 64 x 32 bytes)."""
+        return b"".join(self._stack)
+
+    @classmethod
+    def from_state(cls, size: int, state: bytes) -> CompactTree:
+        """Rebuild a tree of ``size`` leaves from :meth:`state`."""
+        if size < 0 or len(state) != HASH_SIZE * bin(size).count("1"):
+            raise InvalidInput("compact tree state does not match its size", code="bad_state")
+        tree = cls()
+        tree._size = size
+        tree._stack = [state[i : i + HASH_SIZE] for i in range(0, len(state), HASH_SIZE)]
+        return tree
+
     def root(self) -> bytes:
         """The RFC 9162 root hash of the leaves appended so far."""
         stack = self._stack

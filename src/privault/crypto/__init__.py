@@ -14,7 +14,12 @@ from privault.crypto.derived import DerivedKeys, root_key_path
 from privault.crypto.envelope import FieldCipher, field_context, field_context_format
 from privault.crypto.keyfile import KeyProtection
 from privault.crypto.keyring import MasterKeyring, MasterKeyVersion
-from privault.crypto.keystore import KeyStore, NewSubjectKey, protection_from_settings
+from privault.crypto.keystore import (
+    KeyStore,
+    NewSubjectKey,
+    audit_key_path,
+    protection_from_settings,
+)
 from privault.crypto.ledger import ErasureLedger
 from privault.crypto.models import SubjectKey
 
@@ -29,6 +34,7 @@ __all__ = [
     "MasterKeyring",
     "NewSubjectKey",
     "SubjectKey",
+    "audit_key_path",
     "check_field_type",
     "check_root_key",
     "derive_field_key",

@@ -7,13 +7,28 @@ import hmac
 from dataclasses import dataclass
 from pathlib import Path
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    NoEncryption,
+    PrivateFormat,
+    PublicFormat,
+)
+
 from privault.config import KeySettings
 from privault.crypto.derived import DerivedKeys, root_key_path
 from privault.crypto.envelope import FieldCipher, new_data_key, new_key_id
-from privault.crypto.keyfile import KeyProtection
+from privault.crypto.keyfile import KeyProtection, read_keyfile, write_keyfile
 from privault.crypto.keyring import MasterKeyring, master_key_path
 from privault.crypto.ledger import ErasureLedger
 from privault.errors import Conflict, NotFound
+
+_AUDIT_KIND = "audit-signing"
+
+
+def audit_key_path(keys_dir: Path) -> Path:
+    """Where the audit signing key lives."""
+    return keys_dir / "audit-signing.json"
 
 
 def protection_from_settings(settings: KeySettings) -> KeyProtection:
@@ -48,6 +63,7 @@ class KeyStore:
         reload_interval_s: float = 1.0,
     ) -> None:
         self.keys_dir = keys_dir
+        self.protection = protection
         self.masters = MasterKeyring(keys_dir, protection, reload_interval_s=reload_interval_s)
         self.derived = DerivedKeys.load(keys_dir, protection)
         self.ledger = ErasureLedger(
@@ -72,7 +88,9 @@ class KeyStore:
             )
         DerivedKeys.create(keys_dir, protection)
         MasterKeyring.create(keys_dir, regions, protection)
-        return cls(keys_dir, protection, reload_interval_s=settings.reload_interval_s)
+        store = cls(keys_dir, protection, reload_interval_s=settings.reload_interval_s)
+        store.create_audit_signing_key()
+        return store
 
     @classmethod
     def open(cls, keys_dir: Path, settings: KeySettings) -> KeyStore:
@@ -82,6 +100,31 @@ class KeyStore:
             protection_from_settings(settings),
             reload_interval_s=settings.reload_interval_s,
         )
+
+    def audit_signing_key(self) -> Ed25519PrivateKey:
+        """The Ed25519 key that signs audit checkpoints (and erasure certificates)."""
+        path = audit_key_path(self.keys_dir)
+        if not path.exists():
+            raise NotFound(
+                "no audit signing key; run `privault init --exist-ok` to add one",
+                code="no_audit_key",
+            )
+        keyfile = read_keyfile(path, kind=_AUDIT_KIND, protection=self.protection)
+        return Ed25519PrivateKey.from_private_bytes(keyfile.payload)
+
+    def create_audit_signing_key(self) -> bool:
+        """Make the audit signing key if there is none; True if one was made."""
+        path = audit_key_path(self.keys_dir)
+        if path.exists():
+            return False
+        key = Ed25519PrivateKey.generate()
+        raw = key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
+        write_keyfile(
+            path, kind=_AUDIT_KIND, region=None, payload=raw, meta={}, protection=self.protection
+        )
+        public = key.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
+        (self.keys_dir.parent / "audit-public.pem").write_bytes(public)
+        return True
 
     def subject_ref(self, subject_id: str) -> str:
         """A keyed, stable reference to a customer id that reveals nothing about it."""

@@ -13,6 +13,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from privault.errors import InvalidInput, PrivaultError, Unavailable
 
 
+def _sqlite_begin_immediate(connection: Any) -> None:
+    # Every transaction takes SQLite's write lock when it begins. Nearly every transaction
+    # writes (each access appends to the audit log); taking the lock late would let two
+    # transactions read the same audit head and the later one fail on a stale snapshot.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # WAL lets readers go on while a writer commits; NORMAL sync is durable at checkpoints and
     # safe under WAL; foreign keys are off by default in SQLite; wait instead of failing at once.
@@ -24,6 +31,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # 64 MiB page cache (default 2 MiB): indexes of a few hundred thousand customers stay hot.
     cursor.execute("PRAGMA cache_size=-65536")
     cursor.close()
+    # SQLAlchemy, not the sqlite3 module, decides when transactions begin (see above).
+    dbapi_connection.isolation_level = None
 
 
 class Database:
@@ -35,6 +44,7 @@ class Database:
             if url.startswith("sqlite"):
                 self.engine: Engine = create_engine(url, **kwargs)
                 event.listen(self.engine, "connect", _sqlite_pragmas)
+                event.listen(self.engine, "begin", _sqlite_begin_immediate)
             else:
                 self.engine = create_engine(url, pool_size=pool_size, pool_pre_ping=True, **kwargs)
         except (SQLAlchemyError, ImportError, ValueError) as exc:

@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import replace
 from types import TracebackType
+from typing import TypeVar
 
 from sqlalchemy.orm import Session
 
+from privault.audit import AuditLog, AuditRecord
 from privault.common.clock import Clock
 from privault.config import Settings
 from privault.crypto import KeyStore
 from privault.datamap import DataMap, load_datamap
 from privault.db import SCHEMA_REVISION, Database, stored_revision
-from privault.errors import Unavailable
+from privault.errors import (
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    PrivaultError,
+    Unauthenticated,
+    Unavailable,
+)
 from privault.vault.schemas import (
     ErasureReceipt,
     RecordCreate,
@@ -23,11 +33,29 @@ from privault.vault.schemas import (
 )
 from privault.vault.service import RecordService
 
+T = TypeVar("T")
+
+_OUTCOMES: dict[type[PrivaultError], str] = {
+    NotFound: "not_found",
+    PermissionDenied: "denied",
+    Unauthenticated: "denied",
+    InvalidInput: "invalid",
+}
+
+
+def outcome_of(exc: PrivaultError) -> str:
+    """The audit outcome of a refused or failed access."""
+    for kind in type(exc).__mro__:
+        if kind in _OUTCOMES:
+            return _OUTCOMES[kind]
+    return "error"
+
 
 class Vault:
     """Customer records encrypted field by field under per-customer keys.
 
-    Open it from settings; every method runs in its own transaction::
+    Open it from settings; every method runs in its own transaction and is written to the
+    audit log in that same transaction (a refused or failed call is logged too)::
 
         with Vault.open(Settings(home=Path(".privault"))) as vault:
             stored = vault.put("customers", "C-1001", {"email": "ada@example.com"})
@@ -41,19 +69,34 @@ class Vault:
         datamap: DataMap,
         keys: KeyStore,
         database: Database,
+        audit: AuditLog,
+        actor: str = "library",
         clock: Clock | None = None,
     ) -> None:
         self.settings = settings
         self.datamap = datamap
         self.keys = keys
         self.database = database
+        self.audit = audit
+        self.actor = actor
         self.records = RecordService(datamap=datamap, keys=keys, clock=clock)
 
     @classmethod
-    def open(cls, settings: Settings, *, clock: Clock | None = None) -> Vault:
-        """Open the vault of an initialised home; re-apply the erasure ledger to the database."""
+    def open(
+        cls, settings: Settings, *, actor: str = "library", clock: Clock | None = None
+    ) -> Vault:
+        """Open the vault of an initialised home; re-apply the erasure ledger to the database.
+
+        ``actor`` names who acts in the audit log (e.g. ``operator:alice``, ``library``).
+        """
         datamap = load_datamap(settings.datamap_path)
         keys = KeyStore.open(settings.keys_dir, settings.keys)
+        audit = AuditLog(
+            pseudonym_key=keys.derived.derive("audit-pseudonym/v1"),
+            signing_key=keys.audit_signing_key(),
+            checkpoint_dir=settings.audit_checkpoint_dir,
+            clock=clock,
+        )
         database = Database(
             settings.database_url,
             echo=settings.database.echo,
@@ -73,9 +116,24 @@ class Vault:
                 f"{SCHEMA_REVISION}; run `privault migrate`",
                 code="schema_outdated",
             )
-        vault = cls(settings=settings, datamap=datamap, keys=keys, database=database, clock=clock)
+        vault = cls(
+            settings=settings,
+            datamap=datamap,
+            keys=keys,
+            database=database,
+            audit=audit,
+            actor=actor,
+            clock=clock,
+        )
         with database.session() as db_session:
-            vault.records.apply_erasure_ledger(db_session=db_session)
+            removed = vault.records.apply_erasure_ledger(db_session=db_session)
+            if removed:
+                vault.audit.record(
+                    db_session=db_session,
+                    event=AuditRecord(
+                        actor="privault", operation="erasure.reapply", detail={"customers": removed}
+                    ),
+                )
         return vault
 
     def close(self) -> None:
@@ -97,6 +155,28 @@ class Vault:
         """A transaction for several service calls at once (the one commit point)."""
         return self.database.session()
 
+    def audited(
+        self,
+        event: AuditRecord,
+        action: Callable[[Session], T],
+        describe: Callable[[T], AuditRecord] | None = None,
+    ) -> T:
+        """Run ``action`` and log it in the same transaction; log a refusal in its own.
+
+        ``describe`` turns the result into the event to log (e.g. with the fields returned).
+        """
+        try:
+            with self.database.session() as db_session:
+                result = action(db_session)
+                logged = describe(result) if describe is not None else event
+                self.audit.record(db_session=db_session, event=logged)
+                return result
+        except PrivaultError as exc:
+            failed = replace(event, outcome=outcome_of(exc), detail={"code": exc.code})
+            with self.database.session() as db_session:
+                self.audit.record(db_session=db_session, event=failed)
+            raise
+
     def put(
         self,
         collection: str,
@@ -106,44 +186,87 @@ class Vault:
         region: str | None = None,
     ) -> StoredRecord:
         """Store a record for a customer."""
-        with self.database.session() as db_session:
-            return self.records.put(
-                db_session=db_session,
-                record=RecordCreate(collection, subject_id, values, region),
-            )
+        event = AuditRecord(
+            actor=self.actor,
+            operation="record.write",
+            collection=collection,
+            fields_requested=list(values),
+            subject_id=subject_id,
+        )
+        return self.audited(
+            event,
+            lambda s: self.records.put(
+                db_session=s, record=RecordCreate(collection, subject_id, values, region)
+            ),
+        )
 
     def put_many(self, records: Sequence[RecordCreate]) -> list[StoredRecord]:
         """Store several records in one transaction."""
-        with self.database.session() as db_session:
-            return self.records.put_many(db_session=db_session, records=records)
+        event = AuditRecord(
+            actor=self.actor, operation="record.write_many", detail={"records": len(records)}
+        )
+        return self.audited(event, lambda s: self.records.put_many(db_session=s, records=records))
 
     def get(self, collection: str, record_id: str) -> RecordRead:
         """Read and decrypt a record."""
-        with self.database.session() as db_session:
-            return self.records.get(
-                db_session=db_session, collection=collection, record_id=record_id
-            )
+        event = AuditRecord(
+            actor=self.actor,
+            operation="record.read",
+            collection=collection,
+            detail={"record": record_id},
+        )
+        return self.audited(
+            event,
+            lambda s: self.records.get(db_session=s, collection=collection, record_id=record_id),
+            lambda r: replace(event, subject_id=r.subject_id, fields_returned=list(r.values)),
+        )
 
     def update(
         self, collection: str, record_id: str, values: Mapping[str, object | None]
     ) -> RecordRead:
         """Change fields of a record (``None`` removes one)."""
-        with self.database.session() as db_session:
-            return self.records.update(
-                db_session=db_session, collection=collection, record_id=record_id, values=values
-            )
+        event = AuditRecord(
+            actor=self.actor,
+            operation="record.update",
+            collection=collection,
+            fields_requested=list(values),
+            detail={"record": record_id},
+        )
+        return self.audited(
+            event,
+            lambda s: self.records.update(
+                db_session=s, collection=collection, record_id=record_id, values=values
+            ),
+            lambda r: replace(event, subject_id=r.subject_id),
+        )
 
     def delete(self, collection: str, record_id: str) -> None:
         """Delete a record."""
-        with self.database.session() as db_session:
-            self.records.delete(db_session=db_session, collection=collection, record_id=record_id)
+        event = AuditRecord(
+            actor=self.actor,
+            operation="record.delete",
+            collection=collection,
+            detail={"record": record_id},
+        )
+        self.audited(
+            event,
+            lambda s: self.records.delete(db_session=s, collection=collection, record_id=record_id),
+        )
 
     def export_subject(self, subject_id: str) -> SubjectExport:
         """Every record of a customer, decrypted."""
-        with self.database.session() as db_session:
-            return self.records.export_subject(db_session=db_session, subject_id=subject_id)
+        event = AuditRecord(actor=self.actor, operation="subject.export", subject_id=subject_id)
+        return self.audited(
+            event,
+            lambda s: self.records.export_subject(db_session=s, subject_id=subject_id),
+            lambda e: replace(event, detail={"records": len(e.records)}),
+        )
 
     def erase_subject(self, subject_id: str) -> ErasureReceipt:
         """Crypto-shred a customer: destroy their key and delete their records."""
-        with self.database.session() as db_session:
-            return self.records.erase_subject(db_session=db_session, subject_id=subject_id)
+        event = AuditRecord(actor=self.actor, operation="subject.erase", subject_id=subject_id)
+        return self.audited(
+            event,
+            lambda s: self.records.erase_subject(db_session=s, subject_id=subject_id),
+            lambda r: replace(event, detail={"records": r.records_deleted}),
+        )

@@ -1,0 +1,73 @@
+"""What an audit event is, and its canonical bytes (the Merkle leaf). Pure: no I/O."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+OUTCOMES = frozenset({"ok", "denied", "not_found", "invalid", "error"})
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    """What happened, as a caller reports it. Names only: never a value, token or secret.
+
+    ``subject_id`` is turned into a keyed pseudonym by the log and never stored.
+    """
+
+    actor: str
+    operation: str
+    outcome: str = "ok"
+    collection: str | None = None
+    fields_requested: Sequence[str] | None = None
+    fields_returned: Sequence[str] | None = None
+    purpose: str | None = None
+    subject_id: str | None = None
+    request_id: str | None = None
+    detail: Mapping[str, int | str | bool] = field(default_factory=dict)
+
+
+def names_json(names: Sequence[str] | None) -> str | None:
+    """A list of field names as stored (sorted JSON), or None."""
+    return None if names is None else json.dumps(sorted(names), separators=(",", ":"))
+
+
+def canonical_event(
+    *,
+    leaf_index: int,
+    event_id: str,
+    at: datetime,
+    actor: str,
+    operation: str,
+    collection: str | None,
+    fields_requested: str | None,
+    fields_returned: str | None,
+    purpose: str | None,
+    subject: str | None,
+    outcome: str,
+    request_id: str | None,
+    detail: str | None,
+) -> bytes:
+    """The bytes hashed into the event's leaf: every stored column, in a fixed encoding.
+
+    The leaf index is part of them, so moving an event to another position changes its hash.
+    """
+    document = {
+        "v": 1,
+        "i": leaf_index,
+        "id": event_id,
+        "at": at.astimezone(UTC).isoformat(timespec="microseconds"),
+        "actor": actor,
+        "op": operation,
+        "coll": collection,
+        "req": fields_requested,
+        "ret": fields_returned,
+        "purpose": purpose,
+        "subject": subject,
+        "outcome": outcome,
+        "request": request_id,
+        "detail": detail,
+    }
+    return json.dumps(document, sort_keys=True, separators=(",", ":")).encode()

@@ -1,0 +1,336 @@
+"""The audit log: record events, sign checkpoints, prove, verify."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
+from sqlalchemy.orm import Session
+
+from privault.audit import repository
+from privault.audit.checkpoint import Checkpoint, CheckpointSigner, verify_checkpoint
+from privault.audit.merkle import (
+    CompactTree,
+    consistency_proof,
+    inclusion_proof,
+    leaf_hash,
+)
+from privault.audit.models import AuditCheckpoint, AuditEvent
+from privault.audit.rules import OUTCOMES, AuditRecord, canonical_event, names_json
+from privault.common.clock import Clock, SystemClock
+from privault.common.ids import new_id
+from privault.errors import IntegrityViolation, InvalidInput, NotFound
+
+SessionScope = Callable[[], contextlib.AbstractContextManager[Session]]
+ORIGIN = "privault audit log"
+
+
+@dataclass
+class VerifyReport:
+    """The outcome of ``privault audit verify``."""
+
+    events: int = 0
+    checkpoints: int = 0
+    external: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing was found wrong."""
+        return not self.problems
+
+    @property
+    def first_problem(self) -> str | None:
+        """The first bad entry found, in log order."""
+        return self.problems[0] if self.problems else None
+
+
+def _event_bytes(event: AuditEvent) -> bytes:
+    return canonical_event(
+        leaf_index=event.leaf_index,
+        event_id=event.id,
+        at=event.at,
+        actor=event.actor,
+        operation=event.operation,
+        collection=event.collection,
+        fields_requested=event.fields_requested,
+        fields_returned=event.fields_returned,
+        purpose=event.purpose,
+        subject=event.subject,
+        outcome=event.outcome,
+        request_id=event.request_id,
+        detail=event.detail,
+    )
+
+
+class AuditLog:
+    """Appends events in the caller's transaction; checkpoints and verifies the log."""
+
+    def __init__(
+        self,
+        *,
+        pseudonym_key: bytes,
+        signing_key: Ed25519PrivateKey,
+        checkpoint_dir: Path,
+        clock: Clock | None = None,
+    ) -> None:
+        self._pseudonym_key = pseudonym_key
+        self.signer = CheckpointSigner(signing_key)
+        self.public_key: Ed25519PublicKey = signing_key.public_key()
+        self.checkpoint_dir = checkpoint_dir
+        self.clock: Clock = clock or SystemClock()
+
+    def pseudonym(self, subject_id: str) -> str:
+        """The keyed pseudonym that names a customer in the log (never the id itself)."""
+        mac = hmac.new(self._pseudonym_key, subject_id.encode(), hashlib.sha256)
+        return mac.hexdigest()
+
+    def record(self, *, db_session: Session, event: AuditRecord) -> str:
+        """Append an event in the caller's transaction; return its id.
+
+        If the event cannot be written the transaction fails, so the access it records does
+        not happen either.
+        """
+        if event.outcome not in OUTCOMES:
+            raise InvalidInput(f"unknown audit outcome '{event.outcome}'", code="bad_outcome")
+        head = repository.lock_head(db_session=db_session)
+        index = head.size
+        event_id = new_id("evt")
+        at = self.clock.now()
+        row: dict[str, Any] = {
+            "leaf_index": index,
+            "id": event_id,
+            "at": at,
+            "actor": event.actor[:128],
+            "operation": event.operation[:64],
+            "collection": event.collection,
+            "fields_requested": names_json(event.fields_requested),
+            "fields_returned": names_json(event.fields_returned),
+            "purpose": event.purpose,
+            "subject": self.pseudonym(event.subject_id) if event.subject_id else None,
+            "outcome": event.outcome,
+            "request_id": event.request_id,
+            "detail": (
+                json.dumps(dict(event.detail), sort_keys=True, separators=(",", ":"))
+                if event.detail
+                else None
+            ),
+        }
+        data = canonical_event(
+            leaf_index=index,
+            event_id=event_id,
+            at=at,
+            actor=row["actor"],
+            operation=row["operation"],
+            collection=row["collection"],
+            fields_requested=row["fields_requested"],
+            fields_returned=row["fields_returned"],
+            purpose=row["purpose"],
+            subject=row["subject"],
+            outcome=row["outcome"],
+            request_id=row["request_id"],
+            detail=row["detail"],
+        )
+        repository.append(db_session=db_session, head=head, row=row, leaf=leaf_hash(data))
+        return event_id
+
+    # -- checkpoints --------------------------------------------------------------------------
+
+    def checkpoint(self, *, sessions: SessionScope) -> Checkpoint | None:
+        """Sign the current tree, store the checkpoint and write its copy outside the database.
+
+        Returns None when the tree is empty or already checkpointed at its size.
+        """
+        with sessions() as db_session:
+            head = repository.lock_head(db_session=db_session)
+            tree = CompactTree.from_state(head.size, bytes(head.state))
+            latest = repository.latest_checkpoint(db_session=db_session)
+            if tree.size == 0 or (latest is not None and latest.tree_size >= tree.size):
+                return None
+            signed = self.signer.sign(ORIGIN, tree.size, tree.root(), self.clock.now())
+            db_session.add(
+                AuditCheckpoint(
+                    tree_size=signed.tree_size,
+                    root_hash=signed.root_hash,
+                    created_at=signed.timestamp,
+                    key_id=signed.key_id,
+                    text=signed.to_text(),
+                )
+            )
+        self._write_external(signed)
+        return signed
+
+    def _write_external(self, signed: Checkpoint) -> None:
+        self.checkpoint_dir.mkdir(parents=True, exist_ok=True)
+        target = self.checkpoint_dir / f"checkpoint-{signed.tree_size:015d}.txt"
+        fd, tmp = tempfile.mkstemp(dir=self.checkpoint_dir, prefix=".checkpoint-")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(signed.to_text())
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+
+    def external_checkpoints(self) -> list[tuple[Path, Checkpoint | None]]:
+        """The copies outside the database (None where a file does not parse)."""
+        found: list[tuple[Path, Checkpoint | None]] = []
+        if not self.checkpoint_dir.is_dir():
+            return found
+        for path in sorted(self.checkpoint_dir.glob("checkpoint-*.txt")):
+            try:
+                found.append((path, Checkpoint.from_text(path.read_text(encoding="utf-8"))))
+            except (InvalidInput, OSError, UnicodeDecodeError):
+                found.append((path, None))
+        return found
+
+    # -- proofs -------------------------------------------------------------------------------
+
+    def inclusion(
+        self, *, db_session: Session, event_id: str, tree_size: int | None = None
+    ) -> dict[str, object]:
+        """An inclusion proof of an event in the tree of ``tree_size`` (default: the latest
+        checkpoint that contains it, else the current tree)."""
+        event = repository.get_event(db_session=db_session, event_id=event_id)
+        if event is None:
+            raise NotFound(f"audit event {event_id} not found", code="event_not_found")
+        if tree_size is None:
+            latest = repository.latest_checkpoint(db_session=db_session)
+            current = repository.head_tree(db_session=db_session).size
+            tree_size = (
+                latest.tree_size
+                if latest is not None and latest.tree_size > event.leaf_index
+                else current
+            )
+        if not event.leaf_index < tree_size:
+            raise InvalidInput("the event is not in a tree of that size", code="bad_size")
+        hashes = repository.leaf_hashes(db_session=db_session, start=0, end=tree_size)
+        if len(hashes) != tree_size:
+            raise IntegrityViolation("the log has fewer events than the tree size")
+        proof = inclusion_proof(event.leaf_index, tree_size, hashes)
+        return {
+            "event_id": event.id,
+            "leaf_index": event.leaf_index,
+            "tree_size": tree_size,
+            "leaf_hash": bytes(event.leaf_hash).hex(),
+            "root_hash": tree_root(hashes).hex(),
+            "proof": [node.hex() for node in proof],
+        }
+
+    def consistency(self, *, db_session: Session, old_size: int, new_size: int) -> list[bytes]:
+        """A consistency proof between two tree sizes."""
+        hashes = repository.leaf_hashes(db_session=db_session, start=0, end=new_size)
+        if len(hashes) != new_size:
+            raise InvalidInput("the log is smaller than new_size", code="bad_size")
+        return consistency_proof(old_size, new_size, hashes)
+
+    # -- verification -------------------------------------------------------------------------
+
+    def _checkpoint_roots(
+        self, *, db_session: Session, report: VerifyReport
+    ) -> dict[int, tuple[bytes, str]]:
+        """Root expected at each checkpointed size, from every copy that verifies."""
+        expected: dict[int, tuple[bytes, str]] = {}
+        for row in repository.checkpoints(db_session=db_session):
+            report.checkpoints += 1
+            parsed = _parse_stored(row)
+            if parsed is None or not verify_checkpoint(parsed, self.public_key):
+                report.problems.append(
+                    f"checkpoint at tree size {row.tree_size} (database): signature or "
+                    "contents do not verify"
+                )
+                continue
+            expected[row.tree_size] = (parsed.root_hash, "database")
+        for path, parsed in self.external_checkpoints():
+            report.external += 1
+            if parsed is None or not verify_checkpoint(parsed, self.public_key):
+                report.problems.append(f"external checkpoint {path.name}: does not verify")
+                continue
+            seen = expected.get(parsed.tree_size)
+            if seen is not None and seen[0] != parsed.root_hash:
+                report.problems.append(
+                    f"checkpoint at tree size {parsed.tree_size}: the database copy and "
+                    f"{path.name} disagree"
+                )
+            expected[parsed.tree_size] = (parsed.root_hash, path.name)
+        return expected
+
+    def verify(
+        self, *, db_session: Session, progress: Callable[[int], None] | None = None
+    ) -> VerifyReport:
+        """Recompute the tree from the stored events and check it against every checkpoint.
+
+        Checks: contiguous indexes from 0; each event's stored hash matches its contents; the
+        root at each checkpoint's size matches the checkpoint; every checkpoint's signature;
+        database and external copies agree; the head matches the events.
+        """
+        report = VerifyReport()
+        expected = self._checkpoint_roots(db_session=db_session, report=report)
+        tree = CompactTree()
+        count = 0
+        for event in repository.iter_events(db_session=db_session):
+            if event.leaf_index != count:
+                report.problems.append(
+                    f"event at index {count}: missing (next stored index is {event.leaf_index})"
+                    if event.leaf_index > count
+                    else f"event at index {event.leaf_index}: out of order"
+                )
+                break
+            digest = leaf_hash(_event_bytes(event))
+            if digest != bytes(event.leaf_hash):
+                report.problems.append(
+                    f"event {event.id} at index {count}: its contents do not match its hash"
+                )
+            tree.append(digest)
+            count += 1
+            want = expected.get(count)
+            if want is not None and want[0] != tree.root():
+                report.problems.append(
+                    f"checkpoint at tree size {count} ({want[1]}): the events up to index "
+                    f"{count - 1} do not produce its root"
+                )
+            if progress is not None and count % 10_000 == 0:
+                progress(10_000)
+        if progress is not None:
+            progress(count % 10_000)
+        report.events = count
+        beyond = sorted(size for size in expected if size > count)
+        if beyond:
+            report.problems.append(
+                f"the log holds {count} events but a checkpoint covers {beyond[-1]}: "
+                "events were removed from the end"
+            )
+        head = repository.head_tree(db_session=db_session)
+        if head.size != count or (count and head.root() != tree.root()):
+            report.problems.append(
+                f"the log's head says {head.size} events with another root than the "
+                f"{count} stored events give"
+            )
+        return report
+
+
+def tree_root(hashes: list[bytes]) -> bytes:
+    """The root over leaf hashes."""
+    tree = CompactTree()
+    tree.extend(hashes)
+    return tree.root()
+
+
+def _parse_stored(row: AuditCheckpoint) -> Checkpoint | None:
+    try:
+        parsed = Checkpoint.from_text(row.text)
+    except InvalidInput:
+        return None
+    if parsed.tree_size != row.tree_size or parsed.root_hash != bytes(row.root_hash):
+        return None
+    return parsed
