@@ -57,7 +57,8 @@ class VerifyReport:
         return self.problems[0] if self.problems else None
 
 
-def _event_bytes(event: AuditEvent) -> bytes:
+def event_bytes(event: AuditEvent) -> bytes:
+    """The canonical bytes of a stored event (its Merkle leaf data)."""
     return canonical_event(
         leaf_index=event.leaf_index,
         event_id=event.id,
@@ -286,7 +287,7 @@ class AuditLog:
                     else f"event at index {event.leaf_index}: out of order"
                 )
                 break
-            digest = leaf_hash(_event_bytes(event))
+            digest = leaf_hash(event_bytes(event))
             if digest != bytes(event.leaf_hash):
                 report.problems.append(
                     f"event {event.id} at index {count}: its contents do not match its hash"

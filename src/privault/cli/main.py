@@ -12,6 +12,7 @@ import click
 import typer
 
 from privault import __version__, errors
+from privault.audit import cli as audit_cli
 from privault.common.cli import err, out, settings_of
 from privault.config import Settings
 from privault.crypto import cli as keys_cli
@@ -185,6 +186,7 @@ def serve(
 
 
 app.add_typer(keys_cli.app, name="keys")
+app.add_typer(audit_cli.app, name="audit")
 app.command("scan")(dlp_cli.scan_command)
 vault_cli.register(app)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 from typing import Any
 
 import typer
@@ -54,3 +55,11 @@ def count_progress() -> Progress:
         TimeRemainingColumn(),
         console=err,
     )
+
+
+def operator_actor() -> str:
+    """How the audit log names a person running the CLI: ``operator:<login>``."""
+    try:
+        return f"operator:{getpass.getuser()}"
+    except (KeyError, OSError):  # no login name (containers without a passwd entry)
+        return "operator:unknown"

@@ -9,7 +9,7 @@ import typer
 from rich.progress import TaskID
 from rich.table import Table
 
-from privault.common.cli import count_progress, err, out, settings_of
+from privault.common.cli import count_progress, err, operator_actor, out, settings_of
 from privault.crypto import repository, service
 from privault.vault import Vault
 
@@ -24,7 +24,10 @@ def _age(created: datetime) -> str:
 @app.command("status")
 def status(ctx: typer.Context) -> None:
     """Show every master key version per region, its age and the customer keys it wraps."""
-    with Vault.open(settings_of(ctx)) as vault, vault.database.session() as db_session:
+    with (
+        Vault.open(settings_of(ctx), actor=operator_actor()) as vault,
+        vault.database.session() as db_session,
+    ):
         rows = service.status(
             db_session=db_session, keys=vault.keys, regions=list(vault.datamap.regions)
         )
@@ -54,7 +57,7 @@ def rotate(
     batch: Annotated[int, typer.Option(min=1, max=100_000, help="Keys per transaction.")] = 500,
 ) -> None:
     """Add a new master key version and rewrap every customer key, while the server serves."""
-    with Vault.open(settings_of(ctx)) as vault:
+    with Vault.open(settings_of(ctx), actor=operator_actor()) as vault:
         regions = region or list(vault.datamap.regions)
         for name in regions:
             vault.datamap.region_or_default(name)
@@ -101,7 +104,7 @@ def retire(
     ] = None,
 ) -> None:
     """Destroy old master key versions once no customer key uses them."""
-    with Vault.open(settings_of(ctx)) as vault:
+    with Vault.open(settings_of(ctx), actor=operator_actor()) as vault:
         regions = region or list(vault.datamap.regions)
         for name in regions:
             with vault.database.session() as db_session:

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from privault.common.cli import byte_progress, err, settings_of
+from privault.common.cli import byte_progress, err, operator_actor, settings_of
 from privault.errors import InvalidInput
 from privault.vault.fake import write_customers_csv
 from privault.vault.importer import auto_jobs, detect_format, import_stream
@@ -102,7 +102,7 @@ def put(
 ) -> None:
     """Store a record for a customer; prints its id."""
     values = _values_from(assignments or [], json_input, allow_empty=False)
-    with Vault.open(settings_of(ctx)) as vault:
+    with Vault.open(settings_of(ctx), actor=operator_actor()) as vault:
         stored = vault.put(collection, subject, values, region=region)
     _print_json({"id": stored.id, "collection": stored.collection, "region": stored.region})
 
@@ -113,7 +113,7 @@ def get(
     collection: CollectionOpt = "customers",
 ) -> None:
     """Print a record, decrypted, as JSON."""
-    with Vault.open(settings_of(ctx)) as vault:
+    with Vault.open(settings_of(ctx), actor=operator_actor()) as vault:
         _print_json(record_json(vault.get(collection, record_id)))
 
 
@@ -132,7 +132,7 @@ def update(
     values = _values_from(assignments or [], json_input, allow_empty=True)
     if not values:
         raise InvalidInput("nothing to change: give FIELD=VALUE pairs or --json")
-    with Vault.open(settings_of(ctx)) as vault:
+    with Vault.open(settings_of(ctx), actor=operator_actor()) as vault:
         record = vault.update(collection, record_id, values)
     _print_json({"id": record.id, "version": record.version, "fields": sorted(record.values)})
 
@@ -143,7 +143,7 @@ def delete(
     collection: CollectionOpt = "customers",
 ) -> None:
     """Delete one record."""
-    with Vault.open(settings_of(ctx)) as vault:
+    with Vault.open(settings_of(ctx), actor=operator_actor()) as vault:
         vault.delete(collection, record_id)
     err.print(f"deleted {record_id}")
 
@@ -182,7 +182,7 @@ def import_(
     size = None if stdin else file.stat().st_size if file.exists() else None
     if not stdin and size is None:
         raise InvalidInput(f"no such file: {file}", code="unreadable")
-    with Vault.open(settings) as vault:
+    with Vault.open(settings, actor=operator_actor()) as vault:
         progress = byte_progress()
         task = progress.add_task("dry run" if dry_run else "importing", total=size)
         handle = sys.stdin.buffer if stdin else file.open("rb")
@@ -228,7 +228,7 @@ def export(
     subject: Annotated[str, typer.Option("--subject", "-s", help="Customer id.")],
 ) -> None:
     """Print every record of a customer as JSON."""
-    with Vault.open(settings_of(ctx)) as vault:
+    with Vault.open(settings_of(ctx), actor=operator_actor()) as vault:
         _print_json(export_json(vault.export_subject(subject)))
 
 
@@ -242,7 +242,7 @@ def erase(
         typer.confirm(
             f"Erase every record of customer {subject}? This cannot be undone", abort=True
         )
-    with Vault.open(settings_of(ctx)) as vault:
+    with Vault.open(settings_of(ctx), actor=operator_actor()) as vault:
         receipt = vault.erase_subject(subject)
     _print_json(
         {
