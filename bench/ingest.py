@@ -77,6 +77,7 @@ def privault_part(source: Path, workdir: Path) -> dict[str, float]:
             batch_size=settings.imports.batch_size,
             jobs=auto_jobs(source.stat().st_size),
             settings=settings,
+            audit=vault.audit,
         )
         elapsed = time.perf_counter() - started
     if report.rows_failed:

@@ -112,6 +112,8 @@ def _load_sample(settings: Settings, count: int) -> None:
             subject_column="customer_id",
             records=vault.records,
             sessions=vault.database.session,
+            audit=vault.audit,
+            actor=vault.actor,
         )
     err.print(f"imported {report.rows_imported} synthetic customers")
 

@@ -201,6 +201,8 @@ def import_(
                     on_bytes=lambda n: progress.advance(task, n),
                     jobs=jobs or auto_jobs(size),
                     settings=settings,
+                    audit=vault.audit,
+                    actor=vault.actor,
                 )
         finally:
             if not stdin:

@@ -27,6 +27,7 @@ from typing import IO, Any
 
 from sqlalchemy.orm import Session
 
+from privault.audit import AuditLog, AuditRecord
 from privault.config import Settings
 from privault.errors import InvalidInput, PrivaultError, Unavailable
 from privault.vault.rules import check_subject_id
@@ -167,6 +168,8 @@ def import_stream(
     on_bytes: Callable[[int], None] | None = None,
     jobs: int = 1,
     settings: Settings | None = None,
+    audit: AuditLog | None = None,
+    actor: str = "library",
 ) -> ImportReport:
     """Import rows from a binary stream into ``collection``; see the module docstring.
 
@@ -184,7 +187,7 @@ def import_stream(
     if region is not None:
         records.datamap.region_or_default(region)
     report = ImportReport(dry_run=dry_run)
-    task = _Task(collection, subject_column, region, dry_run)
+    task = _Task(collection, subject_column, region, dry_run, actor)
     counted = io.BufferedReader(_CountingReader(binary, on_bytes), buffer_size=1 << 16)
     rows: Iterator[tuple[int, dict[str, Any] | str]]
     if fmt == "csv":
@@ -195,7 +198,7 @@ def import_stream(
     sink: _Sink = (
         _PoolSink(settings, jobs=jobs, task=task)
         if jobs > 1 and not dry_run and settings is not None
-        else _InProcessSink(records, sessions, task=task)
+        else _InProcessSink(records, sessions, task=task, audit=audit)
     )
     chunk: list[tuple[int, dict[str, Any] | str]] = []
     try:
@@ -228,6 +231,7 @@ class _Task:
     subject_column: str
     region: str | None
     dry_run: bool
+    actor: str
 
 
 def _import_batch(
@@ -235,6 +239,7 @@ def _import_batch(
     sessions: SessionScope,
     task: _Task,
     chunk: list[tuple[int, dict[str, Any] | str]],
+    audit: AuditLog | None,
 ) -> tuple[int, list[RowError], int]:
     """Validate a batch of rows and store the good ones in one transaction.
 
@@ -252,6 +257,17 @@ def _import_batch(
     if good and not task.dry_run:
         with sessions() as db_session:
             records.put_many(db_session=db_session, records=good, validated=True)
+            if audit is not None:  # one event per batch, in the batch's transaction
+                audit.record(
+                    db_session=db_session,
+                    event=AuditRecord(
+                        actor=task.actor,
+                        operation="record.import",
+                        collection=task.collection,
+                        fields_requested=sorted({f for item in good for f in item.values}),
+                        detail={"records": len(good), "first_line": chunk[0][0]},
+                    ),
+                )
     return len(good), bad[:MAX_REPORTED_ERRORS], len(bad)
 
 
@@ -280,12 +296,22 @@ class _Sink:
 class _InProcessSink(_Sink):
     """Each batch in this process, one after the other."""
 
-    def __init__(self, records: RecordService, sessions: SessionScope, *, task: _Task) -> None:
+    def __init__(
+        self,
+        records: RecordService,
+        sessions: SessionScope,
+        *,
+        task: _Task,
+        audit: AuditLog | None,
+    ) -> None:
         self._records, self._sessions, self._task = records, sessions, task
+        self._audit = audit
 
     def submit(self, chunk: list[tuple[int, dict[str, Any] | str]], report: ImportReport) -> None:
         """Validate and store the batch now."""
-        _merge(report, _import_batch(self._records, self._sessions, self._task, chunk))
+        _merge(
+            report, _import_batch(self._records, self._sessions, self._task, chunk, self._audit)
+        )
 
 
 _WORKER: dict[str, Any] = {}
@@ -320,7 +346,7 @@ def _worker_batch(
         # already running finished whole; batches still queued are dropped.
         os._exit(1)
     vault = _WORKER["vault"]
-    return _import_batch(vault.records, vault.database.session, task, chunk)
+    return _import_batch(vault.records, vault.database.session, task, chunk, vault.audit)
 
 
 class _PoolSink(_Sink):

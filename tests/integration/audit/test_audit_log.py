@@ -282,3 +282,26 @@ def test_checkpoint_files_are_outside_the_database(logged: Vault, settings: Sett
     files = list(Path(settings.audit_checkpoint_dir).glob("checkpoint-*.txt"))
     assert len(files) == 1
     assert files[0].read_text().splitlines()[1] == "10"
+
+
+def test_import_is_logged_per_batch(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`privault import` writes one record.import event per batch, named by operator."""
+    from privault.cli.main import run
+
+    monkeypatch.setenv("PRIVAULT_HOME", str(settings.home))
+    monkeypatch.setenv("PRIVAULT_DATABASE__URL", settings.database_url)
+    source = tmp_path / "c.csv"
+    source.write_text(
+        "customer_id,email\n" + "".join(f"C{i},c{i}@example.com\n" for i in range(25))
+    )
+    assert run(["import", str(source), "--batch-size", "10", "-q"]) == 0
+    with Vault.open(settings) as vault, vault.session() as db_session:
+        rows = db_session.execute(
+            text("SELECT actor, operation, detail FROM audit_events ORDER BY leaf_index")
+        ).all()
+        assert vault.audit.verify(db_session=db_session).ok
+    imports = [row for row in rows if row.operation == "record.import"]
+    assert [json.loads(row.detail)["records"] for row in imports] == [10, 10, 5]
+    assert all(row.actor.startswith("operator:") for row in imports)
