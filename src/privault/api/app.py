@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -11,9 +14,13 @@ from sqlalchemy import text
 
 from privault import __version__
 from privault.api import errors
+from privault.audit import audit_size, checkpointed_size
 from privault.config import Settings
 from privault.db import SCHEMA_REVISION
+from privault.errors import PrivaultError
 from privault.vault import Vault
+
+logger = logging.getLogger("privault.api")
 
 
 class Health(BaseModel):
@@ -30,16 +37,63 @@ class VersionInfo(BaseModel):
     schema_revision: str = Field(description="Database schema revision.")
 
 
+class Checkpointer:
+    """Signs an audit checkpoint after N new events or T seconds with new events.
+
+    Runs on a daemon thread of the server; one more checkpoint is signed at shutdown.
+    """
+
+    def __init__(self, vault: Vault, settings: Settings) -> None:
+        self._vault = vault
+        self._every_events = settings.audit.checkpoint_every_events
+        self._every_s = settings.audit.checkpoint_every_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="privault-checkpoints", daemon=True)
+
+    def start(self) -> None:
+        """Begin watching the log."""
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop, signing what is new."""
+        self._stop.set()
+        self._thread.join(timeout=10)
+        self._sign()
+
+    def _sign(self) -> None:
+        try:
+            self._vault.audit.checkpoint(sessions=self._vault.database.session)
+        except PrivaultError as exc:
+            logger.error("audit checkpoint failed: %s", exc.code)
+
+    def _run(self) -> None:
+        with self._vault.session() as db_session:
+            last_size = checkpointed_size(db_session=db_session)
+        last_time = time.monotonic()
+        while not self._stop.wait(min(1.0, self._every_s)):
+            with self._vault.session() as db_session:
+                size = audit_size(db_session=db_session)
+            due = size - last_size >= self._every_events or (
+                size > last_size and time.monotonic() - last_time >= self._every_s
+            )
+            if due:
+                self._sign()
+                last_size, last_time = size, time.monotonic()
+
+
 def create_app(settings: Settings, *, vault: Vault | None = None) -> FastAPI:
     """Build the FastAPI app; opens the vault at start-up unless one is given."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own = vault is None
-        app.state.vault = vault or Vault.open(settings)
+        app.state.vault = vault or Vault.open(settings, actor="privault")
+        checkpointer = Checkpointer(app.state.vault, settings)
+        checkpointer.start()
         try:
             yield
         finally:
+            checkpointer.stop()
             if own:
                 app.state.vault.close()
 

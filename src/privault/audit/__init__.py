@@ -33,7 +33,7 @@ from privault.audit.merkle import (
     verify_inclusion,
 )
 from privault.audit.rules import AuditRecord
-from privault.audit.service import AuditLog, VerifyReport
+from privault.audit.service import AuditLog, VerifyReport, audit_size, checkpointed_size
 
 __all__ = [
     "EMPTY_ROOT",
@@ -46,6 +46,8 @@ __all__ = [
     "CompactTree",
     "LeafHashSource",
     "VerifyReport",
+    "audit_size",
+    "checkpointed_size",
     "consistency_proof",
     "consistency_proof_ranges",
     "generate_signing_key",

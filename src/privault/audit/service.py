@@ -335,3 +335,14 @@ def _parse_stored(row: AuditCheckpoint) -> Checkpoint | None:
     if parsed.tree_size != row.tree_size or parsed.root_hash != bytes(row.root_hash):
         return None
     return parsed
+
+
+def audit_size(*, db_session: Session) -> int:
+    """How many events the log holds."""
+    return repository.head_tree(db_session=db_session).size
+
+
+def checkpointed_size(*, db_session: Session) -> int:
+    """The tree size of the latest checkpoint (0 when there is none)."""
+    latest = repository.latest_checkpoint(db_session=db_session)
+    return 0 if latest is None else latest.tree_size

@@ -99,3 +99,24 @@ class TestProblemJson:
         response = client.post("/health")
         assert response.status_code == 405
         assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_server_signs_checkpoints_of_new_events(settings: Settings) -> None:
+    """While serving, a checkpoint is signed once enough events arrive; one more at shutdown."""
+    import time as _time
+
+    from privault.vault import Vault
+
+    configured = settings.model_copy(
+        update={"audit": settings.audit.model_copy(update={"checkpoint_every_events": 2})}
+    )
+    with Vault.open(configured) as vault, TestClient(create_app(configured, vault=vault)):
+        vault.put("customers", "C1", {"email": "a@example.com"})
+        vault.put("customers", "C2", {"email": "b@example.com"})
+        deadline = _time.monotonic() + 10
+        while not vault.audit.external_checkpoints() and _time.monotonic() < deadline:
+            _time.sleep(0.1)
+        assert len(vault.audit.external_checkpoints()) == 1
+        vault.put("customers", "C3", {"email": "c@example.com"})
+    sizes = [cp.tree_size for _, cp in vault.audit.external_checkpoints() if cp is not None]
+    assert sizes == [2, 3]
