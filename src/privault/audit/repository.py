@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from privault.audit.merkle import CompactTree
 from privault.audit.models import AuditCheckpoint, AuditEvent, AuditHead
-from privault.errors import IntegrityViolation
+from privault.errors import IntegrityViolation, Unavailable
 
 HEAD_ID = 1
 
@@ -24,14 +24,58 @@ def lock_head(*, db_session: Session) -> AuditHead:
     return head
 
 
-def append(*, db_session: Session, head: AuditHead, row: dict[str, Any], leaf: bytes) -> None:
-    """Insert the event at the head's index and advance the head."""
-    tree = CompactTree.from_state(head.size, bytes(head.state))
-    tree.append(leaf)
-    db_session.add(AuditEvent(**row, leaf_hash=leaf))
-    head.size = tree.size
-    head.state = tree.state()
-    db_session.flush()
+_COLUMNS = (
+    "leaf_index", "id", "at", "actor", "operation", "collection", "fields_requested",
+    "fields_returned", "purpose", "subject", "outcome", "request_id", "detail", "leaf_hash",
+)  # fmt: skip
+
+
+def _sql(dialect: str) -> tuple[str, str, str]:
+    mark = "?" if dialect == "sqlite" else "%s"
+    lock = "" if dialect == "sqlite" else " FOR UPDATE"  # SQLite: BEGIN IMMEDIATE holds the lock
+    return (
+        f"SELECT size, state FROM audit_head WHERE id = {HEAD_ID}{lock}",  # noqa: S608 - constants
+        f"INSERT INTO audit_events ({', '.join(_COLUMNS)}) "  # noqa: S608 - fixed names
+        f"VALUES ({', '.join([mark] * len(_COLUMNS))})",
+        f"UPDATE audit_head SET size = {mark}, state = {mark} WHERE id = {HEAD_ID}",  # noqa: S608
+    )
+
+
+_SQL = {name: _sql(name) for name in ("sqlite", "postgresql")}
+
+
+def append_event(
+    *, db_session: Session, build: Callable[[int], tuple[dict[str, Any], bytes]]
+) -> None:
+    """Append one event at the head, in the caller's transaction, and advance the head.
+
+    ``build(leaf_index)`` returns the event's column values and its leaf hash. Runs on the
+    driver's cursor: this is on the path of every audited access, where the ORM's unit of work
+    would cost several times the read it records.
+    """
+    connection = db_session.connection()
+    dialect = connection.dialect
+    select_head, insert_event, update_head = _SQL[dialect.name]
+    at_processor = AuditEvent.__table__.c.at.type.dialect_impl(dialect).bind_processor(dialect)
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(select_head)
+        head = cursor.fetchone()
+        if head is None:
+            raise IntegrityViolation("the audit log has no head row", code="audit_head_missing")
+        size, state = int(head[0]), bytes(head[1])
+        row, digest = build(size)
+        row["at"] = at_processor(row["at"]) if at_processor else row["at"]
+        cursor.execute(insert_event, [*(row[c] for c in _COLUMNS[:-1]), digest])
+        tree = CompactTree.from_state(size, state)
+        tree.append(digest)
+        cursor.execute(update_head, (tree.size, tree.state()))
+    except dialect.loaded_dbapi.OperationalError as exc:
+        raise Unavailable(
+            f"database unavailable ({type(exc).__name__})", code="database_unavailable"
+        ) from exc
+    finally:
+        cursor.close()
 
 
 def head_tree(*, db_session: Session) -> CompactTree:
@@ -42,23 +86,21 @@ def head_tree(*, db_session: Session) -> CompactTree:
     return CompactTree.from_state(head.size, bytes(head.state))
 
 
-def iter_events(*, db_session: Session, batch: int = 5000) -> Iterator[AuditEvent]:
-    """Every event in index order, read in pages (keyset pagination)."""
+def iter_events(*, db_session: Session, batch: int = 20_000) -> Iterator[Row[Any]]:
+    """Every event in index order as plain rows (no ORM objects), read in pages."""
+    table = AuditEvent.__table__
     after = -1
     while True:
-        rows = list(
-            db_session.scalars(
-                select(AuditEvent)
-                .where(AuditEvent.leaf_index > after)
-                .order_by(AuditEvent.leaf_index)
-                .limit(batch)
-            )
-        )
+        rows = db_session.execute(
+            select(table)
+            .where(table.c.leaf_index > after)
+            .order_by(table.c.leaf_index)
+            .limit(batch)
+        ).all()
         if not rows:
             return
         yield from rows
         after = rows[-1].leaf_index
-        db_session.expunge_all()
 
 
 def leaf_hashes(*, db_session: Session, start: int, end: int) -> list[bytes]:

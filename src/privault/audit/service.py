@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
     Ed25519PublicKey,
 )
+from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
 from privault.audit import repository
@@ -57,7 +58,7 @@ class VerifyReport:
         return self.problems[0] if self.problems else None
 
 
-def event_bytes(event: AuditEvent) -> bytes:
+def event_bytes(event: AuditEvent | Row[Any]) -> bytes:
     """The canonical bytes of a stored event (its Merkle leaf data)."""
     return canonical_event(
         leaf_index=event.leaf_index,
@@ -106,45 +107,49 @@ class AuditLog:
         """
         if event.outcome not in OUTCOMES:
             raise InvalidInput(f"unknown audit outcome '{event.outcome}'", code="bad_outcome")
-        head = repository.lock_head(db_session=db_session)
-        index = head.size
         event_id = new_id("evt")
         at = self.clock.now()
-        row: dict[str, Any] = {
-            "leaf_index": index,
-            "id": event_id,
-            "at": at,
-            "actor": event.actor[:128],
-            "operation": event.operation[:64],
-            "collection": event.collection,
-            "fields_requested": names_json(event.fields_requested),
-            "fields_returned": names_json(event.fields_returned),
-            "purpose": event.purpose,
-            "subject": self.pseudonym(event.subject_id) if event.subject_id else None,
-            "outcome": event.outcome,
-            "request_id": event.request_id,
-            "detail": (
-                json.dumps(dict(event.detail), sort_keys=True, separators=(",", ":"))
-                if event.detail
-                else None
-            ),
-        }
-        data = canonical_event(
-            leaf_index=index,
-            event_id=event_id,
-            at=at,
-            actor=row["actor"],
-            operation=row["operation"],
-            collection=row["collection"],
-            fields_requested=row["fields_requested"],
-            fields_returned=row["fields_returned"],
-            purpose=row["purpose"],
-            subject=row["subject"],
-            outcome=row["outcome"],
-            request_id=row["request_id"],
-            detail=row["detail"],
+        detail = (
+            json.dumps(dict(event.detail), sort_keys=True, separators=(",", ":"))
+            if event.detail
+            else None
         )
-        repository.append(db_session=db_session, head=head, row=row, leaf=leaf_hash(data))
+        subject = self.pseudonym(event.subject_id) if event.subject_id else None
+
+        def build(index: int) -> tuple[dict[str, Any], bytes]:
+            row: dict[str, Any] = {
+                "leaf_index": index,
+                "id": event_id,
+                "at": at,
+                "actor": event.actor[:128],
+                "operation": event.operation[:64],
+                "collection": event.collection,
+                "fields_requested": names_json(event.fields_requested),
+                "fields_returned": names_json(event.fields_returned),
+                "purpose": event.purpose,
+                "subject": subject,
+                "outcome": event.outcome,
+                "request_id": event.request_id,
+                "detail": detail,
+            }
+            data = canonical_event(
+                leaf_index=index,
+                event_id=event_id,
+                at=at,
+                actor=row["actor"],
+                operation=row["operation"],
+                collection=row["collection"],
+                fields_requested=row["fields_requested"],
+                fields_returned=row["fields_returned"],
+                purpose=row["purpose"],
+                subject=subject,
+                outcome=row["outcome"],
+                request_id=row["request_id"],
+                detail=detail,
+            )
+            return row, leaf_hash(data)
+
+        repository.append_event(db_session=db_session, build=build)
         return event_id
 
     # -- checkpoints --------------------------------------------------------------------------
