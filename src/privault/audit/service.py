@@ -60,20 +60,31 @@ class VerifyReport:
 
 def event_bytes(event: AuditEvent | Row[Any]) -> bytes:
     """The canonical bytes of a stored event (its Merkle leaf data)."""
+    if isinstance(event, Row):
+        # Plain rows from verification: positions in table order are cheaper than names.
+        values: tuple[Any, ...] = tuple(event)
+        (index, event_id, at, actor, operation, collection, requested, returned, purpose,
+         subject, outcome, request_id, detail) = values[:13]  # fmt: skip
+    else:
+        index, event_id, at, actor = event.leaf_index, event.id, event.at, event.actor
+        operation, collection = event.operation, event.collection
+        requested, returned = event.fields_requested, event.fields_returned
+        purpose, subject, outcome = event.purpose, event.subject, event.outcome
+        request_id, detail = event.request_id, event.detail
     return canonical_event(
-        leaf_index=event.leaf_index,
-        event_id=event.id,
-        at=event.at,
-        actor=event.actor,
-        operation=event.operation,
-        collection=event.collection,
-        fields_requested=event.fields_requested,
-        fields_returned=event.fields_returned,
-        purpose=event.purpose,
-        subject=event.subject,
-        outcome=event.outcome,
-        request_id=event.request_id,
-        detail=event.detail,
+        leaf_index=index,
+        event_id=event_id,
+        at=at,
+        actor=actor,
+        operation=operation,
+        collection=collection,
+        fields_requested=requested,
+        fields_returned=returned,
+        purpose=purpose,
+        subject=subject,
+        outcome=outcome,
+        request_id=request_id,
+        detail=detail,
     )
 
 
