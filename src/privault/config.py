@@ -55,6 +55,13 @@ class ServerSettings(BaseModel):
 
     host: str = Field(default="127.0.0.1", description="Address to bind.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port to bind.")
+    tls_cert: Path | None = Field(
+        default=None, description="PEM certificate (chain) to serve HTTPS; with `tls_key`."
+    )
+    tls_key: Path | None = Field(default=None, description="PEM private key of `tls_cert`.")
+    max_body_bytes: int = Field(
+        default=1 << 20, ge=1024, description="Larger request bodies are refused with 413."
+    )
 
 
 class ImportSettings(BaseModel):

@@ -14,6 +14,7 @@ from sqlalchemy import text
 
 from privault import __version__
 from privault.api import errors
+from privault.api.middleware import BodySizeLimitMiddleware, SecurityHeadersMiddleware
 from privault.audit import audit_size, checkpointed_size
 from privault.config import Settings
 from privault.db import SCHEMA_REVISION
@@ -104,6 +105,8 @@ def create_app(settings: Settings, *, vault: Vault | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     errors.install(app)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.server.max_body_bytes)
+    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.server.tls_cert is not None)
 
     @app.get("/health", tags=["operations"], summary="Health check")
     def health() -> Health:

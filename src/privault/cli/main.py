@@ -12,12 +12,14 @@ import click
 import typer
 
 from privault import __version__, errors
+from privault.apikeys import cli as apikeys_cli
 from privault.audit import cli as audit_cli
 from privault.common.cli import err, out, settings_of
 from privault.config import Settings
 from privault.crypto import cli as keys_cli
 from privault.datamap import load_datamap
 from privault.dlp import cli as dlp_cli
+from privault.tls import cli as tls_cli
 from privault.vault import cli as vault_cli
 
 app = typer.Typer(
@@ -168,14 +170,26 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Address to bind.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to bind.", min=1, max=65535)] = None,
     workers: Annotated[int, typer.Option(help="Worker processes.", min=1, max=64)] = 1,
+    tls_cert: Annotated[
+        Path | None, typer.Option(help="PEM certificate: serve HTTPS (see `privault tls`).")
+    ] = None,
+    tls_key: Annotated[Path | None, typer.Option(help="PEM private key of --tls-cert.")] = None,
 ) -> None:
-    """Serve the HTTP API (OpenAPI docs at /docs)."""
+    """Serve the HTTP API (OpenAPI docs at /docs); HTTPS with --tls-cert and --tls-key."""
     import uvicorn
 
     from privault.api import create_app
     from privault.vault import Vault
 
     settings = settings_of(ctx)
+    if (tls_cert is None) != (tls_key is None):
+        raise errors.InvalidInput("--tls-cert and --tls-key go together", code="tls_pair")
+    if tls_cert is not None:
+        for path in (tls_cert, tls_key):
+            if path is None or not path.is_file():
+                raise errors.InvalidInput(f"no such file: {path}", code="tls_file")
+        server = settings.server.model_copy(update={"tls_cert": tls_cert, "tls_key": tls_key})
+        settings = settings.model_copy(update={"server": server})
     Vault.open(settings).close()  # fail fast with a clear message before binding the port
     uvicorn.run(
         create_app(settings),
@@ -184,11 +198,15 @@ def serve(
         workers=workers if workers > 1 else None,
         log_level=settings.log_level.lower(),
         access_log=False,
+        ssl_certfile=str(settings.server.tls_cert) if settings.server.tls_cert else None,
+        ssl_keyfile=str(settings.server.tls_key) if settings.server.tls_key else None,
     )
 
 
 app.add_typer(keys_cli.app, name="keys")
 app.add_typer(audit_cli.app, name="audit")
+app.add_typer(apikeys_cli.app, name="apikey")
+app.add_typer(tls_cli.app, name="tls")
 app.command("scan")(dlp_cli.scan_command)
 vault_cli.register(app)
 

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from privault.apikeys import models as apikeys_models
 from privault.audit import models as audit_models
 from privault.consent import models as consent_models
 from privault.crypto import models as crypto_models
 from privault.db.base import Base
 from privault.vault import models as vault_models
 
-__all__ = ["Base", "audit_models", "consent_models", "crypto_models", "vault_models"]
+__all__ = [
+    "Base",
+    "apikeys_models",
+    "audit_models",
+    "consent_models",
+    "crypto_models",
+    "vault_models",
+]

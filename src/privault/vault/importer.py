@@ -309,9 +309,7 @@ class _InProcessSink(_Sink):
 
     def submit(self, chunk: list[tuple[int, dict[str, Any] | str]], report: ImportReport) -> None:
         """Validate and store the batch now."""
-        _merge(
-            report, _import_batch(self._records, self._sessions, self._task, chunk, self._audit)
-        )
+        _merge(report, _import_batch(self._records, self._sessions, self._task, chunk, self._audit))
 
 
 _WORKER: dict[str, Any] = {}

@@ -61,6 +61,24 @@ class TestOperations:
             assert spec["paths"][path]["get"]["description"]
 
 
+class TestTransport:
+    """Security headers and request size limits on every response."""
+
+    def test_security_headers(self, client: TestClient) -> None:
+        """API answers are not cached, sniffed or framed."""
+        response = client.get("/health")
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["cache-control"] == "no-store"
+        assert response.headers["x-frame-options"] == "DENY"
+        assert "strict-transport-security" not in response.headers  # plain HTTP here
+
+    def test_oversized_body_is_413(self, client: TestClient) -> None:
+        """A body over the limit is refused with problem+json before it is read whole."""
+        response = client.post("/health", content=b"x" * (2 << 20))
+        assert response.status_code == 413
+        assert response.headers["content-type"] == "application/problem+json"
+
+
 class TestProblemJson:
     """Every error is RFC 9457 problem+json from one mapping table."""
 
