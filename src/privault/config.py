@@ -68,7 +68,7 @@ class ImportSettings(BaseModel):
     """Bulk import."""
 
     batch_size: int = Field(
-        default=2000, ge=1, le=100_000, description="Rows per transaction during import."
+        default=1000, ge=1, le=100_000, description="Rows per transaction during import."
     )
 
 

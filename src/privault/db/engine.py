@@ -13,11 +13,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from privault.errors import InvalidInput, PrivaultError, Unavailable
 
 
-def _sqlite_begin_immediate(connection: Any) -> None:
-    # Every transaction takes SQLite's write lock when it begins. Nearly every transaction
-    # writes (each access appends to the audit log); taking the lock late would let two
-    # transactions read the same audit head and the later one fail on a stale snapshot.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+def _sqlite_begin(connection: Any) -> None:
+    # A transaction takes SQLite's write lock when it begins, unless it is declared read-only.
+    # Nearly every transaction writes (each access appends to the audit log); taking the lock
+    # late would let two transactions read the same audit head and the later one fail on a
+    # stale snapshot. Read-only work (an import worker's key lookups) does not block writers.
+    read_only = connection.get_execution_options().get("privault_read_only", False)
+    connection.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -44,7 +46,7 @@ class Database:
             if url.startswith("sqlite"):
                 self.engine: Engine = create_engine(url, **kwargs)
                 event.listen(self.engine, "connect", _sqlite_pragmas)
-                event.listen(self.engine, "begin", _sqlite_begin_immediate)
+                event.listen(self.engine, "begin", _sqlite_begin)
             else:
                 self.engine = create_engine(url, pool_size=pool_size, pool_pre_ping=True, **kwargs)
         except (SQLAlchemyError, ImportError, ValueError) as exc:
@@ -52,6 +54,9 @@ class Database:
                 f"cannot use database URL ({type(exc).__name__})", code="bad_database_url"
             ) from exc
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.read_sessions = sessionmaker(
+            self.engine.execution_options(privault_read_only=True), expire_on_commit=False
+        )
 
     @property
     def dialect(self) -> str:
@@ -61,6 +66,12 @@ class Database:
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
+
+    @contextlib.contextmanager
+    def read_session(self) -> Iterator[Session]:
+        """A session for reads only: on SQLite it does not take the write lock."""
+        with session_scope(self.read_sessions) as session:
+            yield session
 
     @contextlib.contextmanager
     def session(self) -> Iterator[Session]:

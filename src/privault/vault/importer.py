@@ -239,7 +239,9 @@ def _import_batch(
     sessions: SessionScope,
     task: _Task,
     chunk: list[tuple[int, dict[str, Any] | str]],
+    *,
     audit: AuditLog | None,
+    read_sessions: SessionScope | None = None,
 ) -> tuple[int, list[RowError], int]:
     """Validate a batch of rows and store the good ones in one transaction.
 
@@ -255,8 +257,12 @@ def _import_batch(
         else:
             good.append(parsed)
     if good and not task.dry_run:
+        # Encrypt under a read-only transaction (on SQLite it leaves the write lock to other
+        # workers), then write the batch in one short transaction.
+        with (read_sessions or sessions)() as read_session:
+            prepared = records.prepare_many(db_session=read_session, records=good, validated=True)
         with sessions() as db_session:
-            records.put_many(db_session=db_session, records=good, validated=True)
+            records.write_prepared(db_session=db_session, batch=prepared)
             if audit is not None:  # one event per batch, in the batch's transaction
                 audit.record(
                     db_session=db_session,
@@ -309,7 +315,10 @@ class _InProcessSink(_Sink):
 
     def submit(self, chunk: list[tuple[int, dict[str, Any] | str]], report: ImportReport) -> None:
         """Validate and store the batch now."""
-        _merge(report, _import_batch(self._records, self._sessions, self._task, chunk, self._audit))
+        _merge(
+            report,
+            _import_batch(self._records, self._sessions, self._task, chunk, audit=self._audit),
+        )
 
 
 _WORKER: dict[str, Any] = {}
@@ -344,7 +353,14 @@ def _worker_batch(
         # already running finished whole; batches still queued are dropped.
         os._exit(1)
     vault = _WORKER["vault"]
-    return _import_batch(vault.records, vault.database.session, task, chunk, vault.audit)
+    return _import_batch(
+        vault.records,
+        vault.database.session,
+        task,
+        chunk,
+        audit=vault.audit,
+        read_sessions=vault.database.read_session,
+    )
 
 
 class _PoolSink(_Sink):
