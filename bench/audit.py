@@ -38,7 +38,11 @@ def audited_read(workdir: Path, reads: int) -> tuple[float, float]:
                 RecordCreate(
                     "customers",
                     f"C{i}",
-                    {"email": f"c{i}@example.com", "name": f"Customer {i}", "phone": "+1 415 555 2671"},
+                    {
+                        "email": f"c{i}@example.com",
+                        "name": f"Customer {i}",
+                        "phone": "+1 415 555 2671",
+                    },
                 )
                 for i in range(2000)
             ]
@@ -152,13 +156,17 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         audited, plain = audited_read(Path(tmp), args.reads)
         ratio = audited / plain
-        print(f"audited read: {audited * 1e6:.0f} us with the log, {plain * 1e6:.0f} us with a "
-              f"no-op sink: ratio {ratio:.2f} (target <= 1.3) {'OK' if ratio <= 1.3 else 'MISSED'}")
+        print(
+            f"audited read: {audited * 1e6:.0f} us with the log, {plain * 1e6:.0f} us with a "
+            f"no-op sink: ratio {ratio:.2f} (target <= 1.3) {'OK' if ratio <= 1.3 else 'MISSED'}"
+        )
         ours, floor = verify_million(Path(tmp), args.events)
         ratio = ours / floor
-        print(f"verify {args.events:,} events: {ours:.2f} s ({args.events / ours:,.0f} events/s); "
-              f"floor sha256 of the same bytes {floor:.2f} s: ratio {ratio:.2f} "
-              f"(target <= 10) {'OK' if ratio <= 10 else 'MISSED'}")
+        print(
+            f"verify {args.events:,} events: {ours:.2f} s ({args.events / ours:,.0f} events/s); "
+            f"floor sha256 of the same bytes {floor:.2f} s: ratio {ratio:.2f} "
+            f"(target <= 10) {'OK' if ratio <= 10 else 'MISSED'}"
+        )
 
 
 if __name__ == "__main__":
