@@ -20,6 +20,7 @@ from typing import Final
 
 from privault.crypto import check_root_key, derive_field_key, normalise
 from privault.errors import InvalidInput
+from privault.vault.rules import luhn_valid as _luhn
 
 __all__ = [
     "DETERMINISTIC_KEY_PURPOSE",
@@ -101,6 +102,10 @@ class DeterministicTokenizer:
         self._root_key = root_key
         self._keys: dict[tuple[str, str, str], bytes] = {}
 
+    def key(self, region: str, collection: str, field: str) -> bytes:
+        """The HMAC key of one (region, collection, field)."""
+        return self._key(region, collection, field)
+
     def _key(self, region: str, collection: str, field: str) -> bytes:
         cache_key = (region, collection, field)
         key = self._keys.get(cache_key)
@@ -137,15 +142,7 @@ def luhn_valid(digits: str) -> bool:
     """Whether a string of ASCII digits passes the Luhn (mod 10) check."""
     if not digits or not digits.isascii() or not digits.isdigit():
         return False
-    total = 0
-    for position, char in enumerate(reversed(digits)):
-        digit = int(char)
-        if position % 2 == 1:
-            digit *= 2
-            if digit > 9:
-                digit -= 9
-        total += digit
-    return total % 10 == 0
+    return _luhn(digits)
 
 
 def new_card_token(card_number: str) -> str:
@@ -172,7 +169,7 @@ def new_card_token(card_number: str) -> str:
         # At least nine completions in ten fail the check, so this loops about 1.1 times.
         middle = str(secrets.randbelow(10**hidden)).zfill(hidden)
         candidate = head + middle + tail
-        if not luhn_valid(candidate):
+        if not _luhn(candidate):
             return candidate
 
 
