@@ -59,6 +59,10 @@ class ServerSettings(BaseModel):
         default=None, description="PEM certificate (chain) to serve HTTPS; with `tls_key`."
     )
     tls_key: Path | None = Field(default=None, description="PEM private key of `tls_cert`.")
+    rate_per_s: float = Field(
+        default=200.0, gt=0, description="Requests per second per API key (per process)."
+    )
+    rate_burst: int = Field(default=400, ge=1, description="Burst allowance per API key.")
     max_body_bytes: int = Field(
         default=1 << 20, ge=1024, description="Larger request bodies are refused with 413."
     )

@@ -8,13 +8,22 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import text
 
 from privault import __version__
 from privault.api import errors
-from privault.api.middleware import BodySizeLimitMiddleware, SecurityHeadersMiddleware
+from privault.api.deps import RateLimitedError, api_key_hash_key
+from privault.api.middleware import (
+    BodySizeLimitMiddleware,
+    RateLimiter,
+    SecurityHeadersMiddleware,
+    rate_limited,
+)
+from privault.api.routes import audit as audit_routes
+from privault.api.routes import consent as consent_routes
 from privault.audit import audit_size, checkpointed_size
 from privault.config import Settings
 from privault.db import SCHEMA_REVISION
@@ -89,6 +98,7 @@ def create_app(settings: Settings, *, vault: Vault | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own = vault is None
         app.state.vault = vault or Vault.open(settings, actor="privault")
+        app.state.api_key_hash_key = api_key_hash_key(app.state.vault)
         checkpointer = Checkpointer(app.state.vault, settings)
         checkpointer.start()
         try:
@@ -105,6 +115,16 @@ def create_app(settings: Settings, *, vault: Vault | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     errors.install(app)
+    app.state.rate_limiter = RateLimiter(
+        rate_per_s=settings.server.rate_per_s, burst=settings.server.rate_burst
+    )
+
+    @app.exception_handler(RateLimitedError)
+    async def _rate_limited(request: Request, exc: RateLimitedError) -> JSONResponse:
+        return rate_limited(exc.retry_after, instance=request.url.path)
+
+    app.include_router(consent_routes.router)
+    app.include_router(audit_routes.router)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.server.max_body_bytes)
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.server.tls_cert is not None)
 

@@ -1,0 +1,100 @@
+"""Dependencies of the HTTP routes: the vault, the request's transaction, the caller.
+
+The request-scoped session is the one commit point of a request: it commits when the route
+returns and rolls back when it raises.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from sqlalchemy.orm import Session
+
+from privault.api.middleware import RateLimiter
+from privault.apikeys import HASH_KEY_LABEL, authenticate
+from privault.audit import AuditRecord
+from privault.errors import Unauthenticated, Unavailable
+from privault.policy import Principal
+from privault.vault import Vault
+
+
+class RateLimitedError(Unavailable):
+    """The caller's key went over its request rate (answered 429 with Retry-After)."""
+
+    default_code = "rate_limited"
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__("too many requests for this API key; slow down", retry_after=retry_after)
+        self.retry_after = retry_after
+
+
+def get_vault(request: Request) -> Vault:
+    """The vault the server opened at start-up."""
+    vault: Vault = request.app.state.vault
+    return vault
+
+
+VaultDep = Annotated[Vault, Depends(get_vault)]
+
+
+def get_session(vault: VaultDep) -> Iterator[Session]:
+    """The request's transaction."""
+    with vault.database.session() as db_session:
+        yield db_session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def get_principal(
+    request: Request,
+    vault: VaultDep,
+    authorization: Annotated[
+        str | None,
+        Header(description="`Bearer pvk_...`: an API key made with `privault apikey create`."),
+    ] = None,
+) -> Principal:
+    """The caller, from the API key in ``Authorization: Bearer``; refusals are audited."""
+    presented = (authorization or "").removeprefix("Bearer ").strip()
+    hash_key: bytes = request.app.state.api_key_hash_key
+    try:
+        with vault.database.session() as db_session:
+            key = authenticate(
+                db_session=db_session,
+                hash_key=hash_key,
+                presented=presented,
+                at=vault.records.clock.now(),
+            )
+    except Unauthenticated:
+        with vault.database.session() as db_session:
+            vault.audit.record(
+                db_session=db_session,
+                event=AuditRecord(
+                    actor="anonymous",
+                    operation="auth.api_key",
+                    outcome="denied",
+                    detail={"path": request.url.path[:200]},
+                ),
+            )
+        raise
+    limiter: RateLimiter = request.app.state.rate_limiter
+    retry_after = limiter.check(key.id, now=time.monotonic())
+    if retry_after is not None:
+        raise RateLimitedError(retry_after)
+    return Principal(
+        key_id=key.id,
+        role=key.role,
+        purposes=frozenset(key.purposes) if key.purposes is not None else None,
+        regions=frozenset(key.regions) if key.regions is not None else None,
+    )
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def api_key_hash_key(vault: Vault) -> bytes:
+    """The key under which API key secrets are hashed."""
+    return vault.keys.derived.derive(HASH_KEY_LABEL)

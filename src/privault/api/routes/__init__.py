@@ -1,0 +1,1 @@
+"""HTTP routes, a module per domain; thin: parse, call the domain's service, shape the answer."""
