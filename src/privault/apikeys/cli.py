@@ -11,7 +11,8 @@ from rich.table import Table
 from rich.text import Text
 
 from privault.apikeys import service
-from privault.common.cli import err, out, settings_of
+from privault.audit import AuditRecord
+from privault.common.cli import err, operator_actor, out, settings_of
 from privault.common.clock import utcnow
 from privault.vault import Vault
 
@@ -37,7 +38,10 @@ def create(
     name: Annotated[str | None, typer.Option("--name", help="A label for the key.")] = None,
 ) -> None:
     """Create an API key and print it once to stdout; only its hash is stored."""
-    with Vault.open(settings_of(ctx)) as vault, vault.session() as db_session:
+    with (
+        Vault.open(settings_of(ctx), actor=operator_actor()) as vault,
+        vault.session() as db_session,
+    ):
         created = service.create_api_key(
             db_session=db_session,
             datamap=vault.datamap,
@@ -47,6 +51,14 @@ def create(
             regions=region,
             name=name,
             at=utcnow(),
+        )
+        vault.audit.record(
+            db_session=db_session,
+            event=AuditRecord(
+                actor=vault.actor,
+                operation="apikey.create",
+                detail={"key": created.record.id, "role": created.record.role},
+            ),
         )
     record = created.record
     err.print(
@@ -70,7 +82,10 @@ def list_(
     active: Annotated[bool, typer.Option("--active", help="Leave out revoked keys.")] = False,
 ) -> None:
     """List API keys: id, name, scope, created, last used, status. Never the keys themselves."""
-    with Vault.open(settings_of(ctx)) as vault, vault.session() as db_session:
+    with (
+        Vault.open(settings_of(ctx), actor=operator_actor()) as vault,
+        vault.session() as db_session,
+    ):
         keys = service.list_api_keys(db_session=db_session, include_revoked=not active)
     table = Table()
     table.add_column("id", no_wrap=True, min_width=12)  # an id must stay copyable
@@ -96,6 +111,15 @@ def revoke(
     key_id: Annotated[str, typer.Argument(help="Key id: the 12 hex digits after 'pvk_'.")],
 ) -> None:
     """Revoke an API key; it stops authenticating at once."""
-    with Vault.open(settings_of(ctx)) as vault, vault.session() as db_session:
+    with (
+        Vault.open(settings_of(ctx), actor=operator_actor()) as vault,
+        vault.session() as db_session,
+    ):
         revoked = service.revoke_api_key(db_session=db_session, key_id=key_id, at=utcnow())
+        vault.audit.record(
+            db_session=db_session,
+            event=AuditRecord(
+                actor=vault.actor, operation="apikey.revoke", detail={"key": revoked.id}
+            ),
+        )
     err.print(f"API key {revoked.id} revoked at {revoked.revoked_at}", markup=False)

@@ -9,6 +9,7 @@ import typer
 from rich.progress import TaskID
 from rich.table import Table
 
+from privault.audit import AuditRecord
 from privault.common.cli import count_progress, err, operator_actor, out, settings_of
 from privault.crypto import repository, service
 from privault.vault import Vault
@@ -90,6 +91,15 @@ def rotate(
                     )
                     done, skipped, version = report.rewrapped, report.skipped, report.new_version
                 progress.update(task, completed=total)
+            with vault.database.session() as db_session:
+                vault.audit.record(
+                    db_session=db_session,
+                    event=AuditRecord(
+                        actor=vault.actor,
+                        operation="keys.rewrap" if resume else "keys.rotate",
+                        detail={"region": name, "version": version, "rewrapped": done},
+                    ),
+                )
             err.print(
                 f"{name}: primary version {version}; {done} customer keys rewrapped"
                 + (f", {skipped} skipped (changed meanwhile)" if skipped else "")
@@ -109,6 +119,14 @@ def retire(
         for name in regions:
             with vault.database.session() as db_session:
                 retired = service.retire(db_session=db_session, keys=vault.keys, region=name)
+                vault.audit.record(
+                    db_session=db_session,
+                    event=AuditRecord(
+                        actor=vault.actor,
+                        operation="keys.retire",
+                        detail={"region": name, "versions": len(retired)},
+                    ),
+                )
             err.print(
                 f"{name}: retired version(s) {', '.join(map(str, retired))}"
                 if retired

@@ -213,3 +213,29 @@ def test_init_with_a_bad_data_map_creates_nothing(
     assert status == 2
     assert "purposes.marketing.basis: unknown legal basis 'vibes'" in capsys.readouterr().err
     assert sorted(p.name for p in home.iterdir()) == ["privault.yaml"]
+
+
+def test_key_and_api_key_operations_are_audited(cli: Invoke, settings: Settings) -> None:
+    """Rotation, retirement and API-key creation and revocation land in the audit log."""
+    from sqlalchemy import text
+
+    from privault.vault import Vault
+
+    call(cli, "put", "-s", "C1", "email=a@example.com")
+    assert call(cli, "keys", "rotate", "--region", "eu")[0] == 0
+    assert call(cli, "keys", "retire", "--region", "eu")[0] == 0
+    status, out, _ = call(cli, "apikey", "create", "--role", "service")
+    assert status == 0
+    key_id = out.strip().split("_")[1]
+    assert call(cli, "apikey", "revoke", key_id)[0] == 0
+    with Vault.open(settings) as vault, vault.session() as db_session:
+        operations = (
+            db_session.execute(text("SELECT operation FROM audit_events ORDER BY leaf_index"))
+            .scalars()
+            .all()
+        )
+        assert vault.audit.verify(db_session=db_session).ok
+    assert operations == [
+        "record.write", "keys.rotate", "keys.retire", "apikey.create", "apikey.revoke",
+    ]  # fmt: skip
+    assert key_id not in "".join(operations)
