@@ -17,7 +17,6 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
     Ed25519PublicKey,
 )
-from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
 from privault.audit import repository
@@ -29,7 +28,13 @@ from privault.audit.merkle import (
     leaf_hash,
 )
 from privault.audit.models import AuditCheckpoint, AuditEvent
-from privault.audit.rules import OUTCOMES, AuditRecord, canonical_event, names_json
+from privault.audit.rules import (
+    OUTCOMES,
+    AuditRecord,
+    canonical_event,
+    canonical_row,
+    names_json,
+)
 from privault.common.clock import Clock, SystemClock
 from privault.common.ids import new_id
 from privault.errors import IntegrityViolation, InvalidInput, NotFound
@@ -58,13 +63,14 @@ class VerifyReport:
         return self.problems[0] if self.problems else None
 
 
-def event_bytes(event: AuditEvent | Row[Any]) -> bytes:
-    """The canonical bytes of a stored event (its Merkle leaf data)."""
-    if isinstance(event, Row):
-        # Plain rows from verification: positions in table order are cheaper than names.
-        values: tuple[Any, ...] = tuple(event)
+def event_bytes(event: AuditEvent | tuple[Any, ...]) -> bytes:
+    """The canonical bytes of a stored event (its Merkle leaf data).
+
+    Takes an ORM event or a raw row in ``repository._COLUMNS`` order (as verification reads).
+    """
+    if isinstance(event, tuple):
         (index, event_id, at, actor, operation, collection, requested, returned, purpose,
-         subject, outcome, request_id, detail) = values[:13]  # fmt: skip
+         subject, outcome, request_id, detail) = event[:13]  # fmt: skip
     else:
         index, event_id, at, actor = event.leaf_index, event.id, event.at, event.actor
         operation, collection = event.operation, event.collection
@@ -295,29 +301,42 @@ class AuditLog:
         expected = self._checkpoint_roots(db_session=db_session, report=report)
         tree = CompactTree()
         count = 0
+        pending: list[bytes] = []
+        extend = tree.extend
+        leaf_hasher = hashlib.sha256(b"\x00").copy  # RFC 9162 leaf prefix, hashed once
         for event in repository.iter_events(db_session=db_session):
-            if event.leaf_index != count:
+            index, event_id, stored = event[0], event[1], bytes(event[13])
+            if index != count:
                 report.problems.append(
-                    f"event at index {count}: missing (next stored index is {event.leaf_index})"
-                    if event.leaf_index > count
-                    else f"event at index {event.leaf_index}: out of order"
+                    f"event at index {count}: missing (next stored index is {index})"
+                    if index > count
+                    else f"event at index {index}: out of order"
                 )
                 break
-            digest = leaf_hash(event_bytes(event))
-            if digest != bytes(event.leaf_hash):
+            hasher = leaf_hasher()
+            hasher.update(canonical_row(event))
+            digest = hasher.digest()
+            if digest != stored:
                 report.problems.append(
-                    f"event {event.id} at index {count}: its contents do not match its hash"
+                    f"event {event_id} at index {count}: its contents do not match its hash"
                 )
-            tree.append(digest)
+            pending.append(digest)
             count += 1
             want = expected.get(count)
-            if want is not None and want[0] != tree.root():
-                report.problems.append(
-                    f"checkpoint at tree size {count} ({want[1]}): the events up to index "
-                    f"{count - 1} do not produce its root"
-                )
-            if progress is not None and count % 10_000 == 0:
-                progress(10_000)
+            if want is not None:
+                extend(pending)
+                pending.clear()
+                if want[0] != tree.root():
+                    report.problems.append(
+                        f"checkpoint at tree size {count} ({want[1]}): the events up to index "
+                        f"{count - 1} do not produce its root"
+                    )
+            if count % 10_000 == 0:
+                extend(pending)
+                pending.clear()
+                if progress is not None:
+                    progress(10_000)
+        extend(pending)
         if progress is not None:
             progress(count % 10_000)
         report.events = count

@@ -675,3 +675,40 @@ class TestCompactTree:
     def test_root_hash_matches_naive_for_any_leaves(self, leaves: list[bytes]) -> None:
         """For arbitrary leaf data, root_hash equals the naive MTH."""
         assert root_hash(leaves) == naive_mth(leaves)
+
+
+def test_canonical_event_is_sorted_compact_json() -> None:
+    """The leaf bytes are exactly json.dumps(..., sort_keys=True) of the event: any JSON tool
+    can rebuild and check them."""
+    import json
+    from datetime import UTC, datetime
+
+    from privault.audit.rules import canonical_at, canonical_event
+
+    data = canonical_event(
+        leaf_index=7, event_id="evt_1", at=datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=UTC),
+        actor='quote " back \\ é', operation="record.read", collection="customers",
+        fields_requested='["email"]', fields_returned=None, purpose="support",
+        subject="ab", outcome="ok", request_id=None, detail='{"k":1}',
+    )  # fmt: skip
+    parsed = json.loads(data)
+    assert json.dumps(parsed, sort_keys=True, separators=(",", ":")).encode() == data
+    assert parsed["at"] == "2026-01-02T03:04:05.000006+00:00"
+    assert canonical_at("2026-01-02 03:04:05.000006") == parsed["at"]
+    assert canonical_at("2026-01-02 03:04:05") == "2026-01-02T03:04:05.000000+00:00"
+
+
+def test_canonical_row_matches_canonical_event() -> None:
+    """The verifier's fast path over raw rows gives the same bytes as the writer's path."""
+    from datetime import UTC, datetime
+
+    from privault.audit.rules import canonical_event, canonical_row
+
+    at = datetime(2026, 5, 6, 7, 8, 9, 123456, tzinfo=UTC)
+    values = ("evt_9", "key_1", "record.read", None, '["a"]', None, "p", None, "ok", "r", None)
+    row = (42, values[0], "2026-05-06 07:08:09.123456", *values[1:], b"hash")
+    assert canonical_row(row) == canonical_event(
+        leaf_index=42, event_id="evt_9", at=at, actor="key_1", operation="record.read",
+        collection=None, fields_requested='["a"]', fields_returned=None, purpose="p",
+        subject=None, outcome="ok", request_id="r", detail=None,
+    )  # fmt: skip
