@@ -14,7 +14,7 @@ import typer
 from privault import __version__, errors
 from privault.apikeys import cli as apikeys_cli
 from privault.audit import cli as audit_cli
-from privault.common.cli import err, out, settings_of
+from privault.common.cli import err, operator_actor, out, settings_of
 from privault.config import Settings
 from privault.crypto import cli as keys_cli
 from privault.datamap import load_datamap
@@ -106,7 +106,7 @@ def _load_sample(settings: Settings, count: int) -> None:
 
     buffer = io.StringIO()
     write_customers_csv(buffer, count, seed=2026)
-    with Vault.open(settings) as vault:
+    with Vault.open(settings, actor=operator_actor()) as vault:
         report = import_stream(
             io.BytesIO(buffer.getvalue().encode()),
             fmt="csv",
