@@ -92,7 +92,7 @@ def verify_million(workdir: Path, events: int) -> tuple[float, float]:
             for index in range(events):
                 at = start + timedelta(milliseconds=index)
                 row: dict[str, object] = {
-                    "leaf_index": index, "id": f"evt_{index:032x}", "at": at,
+                    "leaf_index": index, "id": f"evt_{index:016x}", "at": at,
                     "actor": f"key_{index % 17:04d}", "operation": "record.read",
                     "collection": "customers", "fields_requested": None,
                     "fields_returned": '["email","name","phone"]', "purpose": "customer_support",

@@ -46,7 +46,7 @@ _SQL = {name: _sql(name) for name in ("sqlite", "postgresql")}
 
 def append_event(
     *, db_session: Session, build: Callable[[int], tuple[dict[str, Any], bytes]]
-) -> None:
+) -> str:
     """Append one event at the head, in the caller's transaction, and advance the head.
 
     ``build(leaf_index)`` returns the event's column values and its leaf hash. Runs on the
@@ -70,12 +70,14 @@ def append_event(
         tree = CompactTree.from_state(size, state)
         tree.append(digest)
         cursor.execute(update_head, (tree.size, tree.state()))
+        event_id = str(row["id"])
     except dialect.loaded_dbapi.OperationalError as exc:
         raise Unavailable(
             f"database unavailable ({type(exc).__name__})", code="database_unavailable"
         ) from exc
     finally:
         cursor.close()
+    return event_id
 
 
 def head_tree(*, db_session: Session) -> CompactTree:
@@ -130,8 +132,16 @@ def leaf_hashes(*, db_session: Session, start: int, end: int) -> list[bytes]:
 
 
 def get_event(*, db_session: Session, event_id: str) -> AuditEvent | None:
-    """One event by id."""
-    return db_session.scalar(select(AuditEvent).where(AuditEvent.id == event_id))
+    """One event by id (ids name their leaf index: a primary-key lookup, no id index)."""
+    prefix, _, digits = event_id.partition("_")
+    if prefix != "evt" or len(digits) != 16:
+        return None
+    try:
+        index = int(digits, 16)
+    except ValueError:
+        return None
+    event = db_session.get(AuditEvent, index)
+    return event if event is not None and event.id == event_id else None
 
 
 def list_events(

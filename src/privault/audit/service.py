@@ -36,7 +36,6 @@ from privault.audit.rules import (
     names_json,
 )
 from privault.common.clock import Clock, SystemClock
-from privault.common.ids import new_id
 from privault.errors import IntegrityViolation, InvalidInput, NotFound
 
 SessionScope = Callable[[], contextlib.AbstractContextManager[Session]]
@@ -94,6 +93,11 @@ def event_bytes(event: AuditEvent | tuple[Any, ...]) -> bytes:
     )
 
 
+def event_id_for(leaf_index: int) -> str:
+    """The id of the event at a leaf index: ``evt_`` and the index in 16 hex digits."""
+    return f"evt_{leaf_index:016x}"
+
+
 class AuditLog:
     """Appends events in the caller's transaction; checkpoints and verifies the log."""
 
@@ -124,8 +128,7 @@ class AuditLog:
         """
         if event.outcome not in OUTCOMES:
             raise InvalidInput(f"unknown audit outcome '{event.outcome}'", code="bad_outcome")
-        event_id = new_id("evt")
-        at = self.clock.now()
+        clock = self.clock
         detail = (
             json.dumps(dict(event.detail), sort_keys=True, separators=(",", ":"))
             if event.detail
@@ -134,6 +137,9 @@ class AuditLog:
         subject = self.pseudonym(event.subject_id) if event.subject_id else None
 
         def build(index: int) -> tuple[dict[str, Any], bytes]:
+            # Taken under the head lock: ids name their leaf, and times rise with the index.
+            event_id = event_id_for(index)
+            at = clock.now()
             row: dict[str, Any] = {
                 "leaf_index": index,
                 "id": event_id,
@@ -166,8 +172,7 @@ class AuditLog:
             )
             return row, leaf_hash(data)
 
-        repository.append_event(db_session=db_session, build=build)
-        return event_id
+        return repository.append_event(db_session=db_session, build=build)
 
     # -- checkpoints --------------------------------------------------------------------------
 

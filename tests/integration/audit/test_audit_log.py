@@ -305,3 +305,17 @@ def test_import_is_logged_per_batch(
     imports = [row for row in rows if row.operation == "record.import"]
     assert [json.loads(row.detail)["records"] for row in imports] == [10, 10, 5]
     assert all(row.actor.startswith("operator:") for row in imports)
+
+
+def test_event_ids_name_their_leaf(vault: Vault) -> None:
+    """An event's id encodes its leaf index; looking it up needs no index of its own."""
+    from privault.audit import repository as audit_repository
+
+    vault.put("customers", "C1", {"email": "a@example.com"})
+    vault.put("customers", "C2", {"email": "b@example.com"})
+    with vault.session() as db_session:
+        second = audit_repository.get_event(db_session=db_session, event_id="evt_0000000000000001")
+        assert second is not None
+        assert second.leaf_index == 1
+        for bogus in ("evt_1", "evt_zzzzzzzzzzzzzzzz", "rec_0000000000000001", ""):
+            assert audit_repository.get_event(db_session=db_session, event_id=bogus) is None

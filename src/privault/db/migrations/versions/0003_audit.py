@@ -52,7 +52,6 @@ def upgrade() -> None:
         sa.Column("detail", sa.Text(), nullable=True),
         sa.Column("leaf_hash", sa.LargeBinary(32), nullable=False),
         sa.PrimaryKeyConstraint("leaf_index", name=op.f("pk_audit_events")),
-        sa.UniqueConstraint("id", name=op.f("uq_audit_events_id")),
     )
     op.create_index("ix_audit_events_subject", "audit_events", ["subject", "leaf_index"])
     op.create_index("ix_audit_events_at", "audit_events", ["at"])
