@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass
 
+from privault.audit import remember_datamap
 from privault.config import Settings
 from privault.crypto import KeyStore, root_key_path
 from privault.datamap import load_datamap, starter_datamap_text
@@ -61,6 +63,11 @@ def init_home(settings: Settings, *, exist_ok: bool = False) -> InitResult:
         before = current_revision(database.engine)
         upgrade(database.engine)
         after = current_revision(database.engine)
+        with database.session() as db_session:
+            remember_datamap(
+                db_session=db_session,
+                datamap_hash=hashlib.sha256(settings.datamap_path.read_bytes()).hexdigest(),
+            )
     finally:
         database.dispose()
     return InitResult(wrote_datamap, created_keys, before, after)

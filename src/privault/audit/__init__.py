@@ -33,7 +33,14 @@ from privault.audit.merkle import (
     verify_inclusion,
 )
 from privault.audit.rules import AuditRecord
-from privault.audit.service import AuditLog, VerifyReport, audit_size, checkpointed_size
+from privault.audit.service import (
+    AuditLog,
+    VerifyReport,
+    audit_size,
+    checkpointed_size,
+    note_datamap,
+    remember_datamap,
+)
 
 __all__ = [
     "EMPTY_ROOT",
@@ -58,9 +65,11 @@ __all__ = [
     "load_private_key_pem",
     "load_public_key_pem",
     "node_hash",
+    "note_datamap",
     "perfect_subtrees",
     "private_key_to_pem",
     "public_key_to_pem",
+    "remember_datamap",
     "root_from_leaf_hashes",
     "root_hash",
     "subtree_hash",

@@ -377,6 +377,36 @@ def _parse_stored(row: AuditCheckpoint) -> Checkpoint | None:
     return parsed
 
 
+def note_datamap(log: AuditLog, *, db_session: Session, datamap_hash: str, actor: str) -> bool:
+    """Log a ``datamap.change`` event when the data map differs from the last one seen.
+
+    Returns True when it changed (or was seen for the first time).
+    """
+    head = repository.lock_head(db_session=db_session)
+    previous = head.datamap_hash
+    if previous == datamap_hash:
+        return False
+    head.datamap_hash = datamap_hash
+    db_session.flush()
+    log.record(
+        db_session=db_session,
+        event=AuditRecord(
+            actor=actor,
+            operation="datamap.change",
+            detail={"sha256": datamap_hash, "previous": previous or ""},
+        ),
+    )
+    return True
+
+
+def remember_datamap(*, db_session: Session, datamap_hash: str) -> None:
+    """Record the data map a new home starts with (not a change: no event)."""
+    head = repository.lock_head(db_session=db_session)
+    if head.datamap_hash is None:
+        head.datamap_hash = datamap_hash
+        db_session.flush()
+
+
 def audit_size(*, db_session: Session) -> int:
     """How many events the log holds."""
     return repository.head_tree(db_session=db_session).size

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import replace
@@ -10,7 +11,7 @@ from typing import TypeVar
 
 from sqlalchemy.orm import Session
 
-from privault.audit import AuditLog, AuditRecord
+from privault.audit import AuditLog, AuditRecord, note_datamap
 from privault.common.clock import Clock
 from privault.config import Settings
 from privault.crypto import KeyStore
@@ -125,7 +126,9 @@ class Vault:
             actor=actor,
             clock=clock,
         )
+        datamap_hash = hashlib.sha256(settings.datamap_path.read_bytes()).hexdigest()
         with database.session() as db_session:
+            note_datamap(audit, db_session=db_session, datamap_hash=datamap_hash, actor=actor)
             removed = vault.records.apply_erasure_ledger(db_session=db_session)
             if removed:
                 vault.audit.record(

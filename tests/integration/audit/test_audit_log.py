@@ -319,3 +319,18 @@ def test_event_ids_name_their_leaf(vault: Vault) -> None:
         assert second.leaf_index == 1
         for bogus in ("evt_1", "evt_zzzzzzzzzzzzzzzz", "rec_0000000000000001", ""):
             assert audit_repository.get_event(db_session=db_session, event_id=bogus) is None
+
+
+def test_data_map_changes_are_logged(settings: Settings) -> None:
+    """Opening the vault after privault.yaml changed logs a datamap.change event, once."""
+    with Vault.open(settings) as vault, vault.session() as db_session:
+        assert db_session.execute(text("SELECT count(*) FROM audit_events")).scalar_one() == 0
+    original = settings.datamap_path.read_text()
+    settings.datamap_path.write_text(original.replace("Example Shop", "Another Shop"))
+    for _ in range(2):
+        with Vault.open(settings) as vault, vault.session() as db_session:
+            rows = db_session.execute(text("SELECT operation, detail FROM audit_events")).all()
+    assert [row.operation for row in rows] == ["datamap.change"]
+    detail = json.loads(rows[0].detail)
+    assert len(detail["sha256"]) == 64
+    assert detail["previous"] != detail["sha256"]
