@@ -268,7 +268,8 @@ class TestAuthenticate:
             "empty": "",
             "10 KB": "pvk_" + "a" * 10_240,
             "non-ASCII": key[:-1] + "é",
-            "upper-case id": key[:4] + key[4:16].upper() + key[16:],
+            # An all-digit id has no case to change, so force an upper-case letter into it.
+            "upper-case id": key[:4] + "A" + key[5:16].upper() + key[16:],
             "padded": key + "=",
             "whitespace": " " + key,
         }
