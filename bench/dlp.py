@@ -30,8 +30,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 from dlp_eval.generate import build_eval_set, score  # noqa: E402
+from privault.common.checksums import luhn_valid  # noqa: E402
 from privault.dlp import FileScanner, Scanner  # noqa: E402
-from privault.dlp.checksums import luhn_valid  # noqa: E402
 
 FLOOR_PATTERN = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 PRESIDIO_TYPES = {

@@ -11,6 +11,8 @@ import re
 from collections.abc import Callable
 from datetime import date
 
+from privault.common.checksums import iban_valid, luhn_valid
+
 _EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s.]+(?:\.[^@\s.]+)+")
 _PHONE = re.compile(r"\+?[0-9()\-.\s/]{4,40}")
 _IBAN = re.compile(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}")
@@ -20,21 +22,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 MAX_TEXT = 65_536
 
 
-_DOUBLED = str.maketrans("0123456789", "0246813579")  # digit -> digit sum of its double
 _NO_DIGITS = str.maketrans("", "", "0123456789")
-
-
-def luhn_valid(digits: str) -> bool:
-    """Whether an ASCII digit string passes the Luhn check."""
-    total = sum(map(int, digits[-1::-2])) + sum(map(int, digits[-2::-2].translate(_DOUBLED)))
-    return total % 10 == 0
-
-
-def iban_valid(iban: str) -> bool:
-    """Whether an upper-case IBAN without spaces passes ISO 13616 mod-97."""
-    rearranged = iban[4:] + iban[:4]
-    numeric = "".join(str(int(char, 36)) for char in rearranged)
-    return int(numeric) % 97 == 1
 
 
 def _plain(value: str, *, limit: int, what: str, newlines: bool = False) -> str:

@@ -18,9 +18,9 @@ import re
 import secrets
 from typing import Final
 
+from privault.common.checksums import luhn_valid as _luhn
 from privault.crypto import check_root_key, derive_field_key, normalise
 from privault.errors import InvalidInput
-from privault.vault.rules import luhn_valid as _luhn
 
 __all__ = [
     "DETERMINISTIC_KEY_PURPOSE",

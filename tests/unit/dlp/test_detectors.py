@@ -184,7 +184,7 @@ class TestBankAndNationalIds:
     def test_national_id_is_found(self, text: str, pii_type: str, value: str) -> None:
         """Each national id with a valid checksum (or format, for NINO) is found."""
         if pii_type == "in_aadhaar":
-            from privault.dlp.checksums import verhoeff_valid
+            from privault.common.checksums import verhoeff_valid
 
             assert verhoeff_valid(value.replace(" ", ""))
         assert found(text) == [(pii_type, value)]

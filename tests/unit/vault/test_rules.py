@@ -8,12 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from privault.vault.rules import (
-    canonical_value,
-    check_subject_id,
-    iban_valid,
-    luhn_valid,
-)
+from privault.common.checksums import iban_valid, luhn_valid
+from privault.vault.rules import canonical_value, check_subject_id
 
 
 class TestAccepted:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from privault.dlp.checksums import gtin_valid, luhn_valid
+from privault.common.checksums import gtin_valid, luhn_valid
 
 __all__ = ["CARD_GROUPINGS", "card_brand"]
 

@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterator
 from typing import Final
 
-from privault.dlp.checksums import (
+from privault.common.checksums import (
     IBAN_LENGTHS,
     codice_fiscale_valid,
     iban_valid,

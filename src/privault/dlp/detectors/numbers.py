@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator
 from typing import Final
 
-from privault.dlp.checksums import (
+from privault.common.checksums import (
     aba_valid,
     bsn_valid,
     dni_valid,

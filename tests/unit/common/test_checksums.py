@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from privault.dlp import checksums
+from privault.common import checksums
 
 
 @pytest.mark.parametrize(
