@@ -52,6 +52,7 @@ SessionDep = Annotated[Session, Depends(get_session)]
 def get_principal(
     request: Request,
     vault: VaultDep,
+    db_session: SessionDep,
     authorization: Annotated[
         str | None,
         Header(description="`Bearer pvk_...`: an API key made with `privault apikey create`."),
@@ -61,22 +62,28 @@ def get_principal(
     presented = (authorization or "").removeprefix("Bearer ").strip()
     hash_key: bytes = request.app.state.api_key_hash_key
     try:
-        with vault.database.session() as db_session:
-            key = authenticate(
-                db_session=db_session,
-                hash_key=hash_key,
-                presented=presented,
-                at=vault.records.clock.now(),
-            )
+        # In the request's own transaction: one transaction per request.
+        key = authenticate(
+            db_session=db_session,
+            hash_key=hash_key,
+            presented=presented,
+            at=vault.records.clock.now(),
+        )
     except Unauthenticated:
-        with vault.database.session() as db_session:
+        # The request's transaction rolls back with the error; the refusal gets its own.
+        # The route's template is logged, never the path: paths carry customer ids.
+        route = request.scope.get("route")
+        with vault.database.session() as refusal_session:
             vault.audit.record(
-                db_session=db_session,
+                db_session=refusal_session,
                 event=AuditRecord(
                     actor="anonymous",
                     operation="auth.api_key",
                     outcome="denied",
-                    detail={"path": request.url.path[:200]},
+                    detail={
+                        "method": request.method,
+                        "route": str(getattr(route, "path", "unknown"))[:200],
+                    },
                 ),
             )
         raise

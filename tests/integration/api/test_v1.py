@@ -55,14 +55,16 @@ class TestAuthentication:
     ) -> None:
         """No key or a bad key answers 401 problem+json; the refusal is in the audit log."""
         headers = {"Authorization": header} if header else {}
-        response = client.post("/v1/subjects/C1/consents/marketing", headers=headers)
+        response = client.post("/v1/subjects/CANARY-ID-9/consents/marketing", headers=headers)
         assert response.status_code == 401
         assert response.headers["content-type"] == "application/problem+json"
         with opened.session() as db_session:
-            outcome = db_session.execute(
-                text("SELECT outcome FROM audit_events WHERE operation = 'auth.api_key'")
-            ).scalar_one()
-        assert outcome == "denied"
+            row = db_session.execute(
+                text("SELECT * FROM audit_events WHERE operation = 'auth.api_key'")
+            ).one()
+        assert row.outcome == "denied"
+        assert "CANARY-ID-9" not in repr(tuple(row))  # the route template, not the path
+        assert "{subject_id}" in row.detail
 
     def test_rate_limit_answers_429(self, settings: Settings, opened: Vault) -> None:
         """A key over its rate gets 429 with Retry-After."""
