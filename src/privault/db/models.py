@@ -7,6 +7,7 @@ from privault.audit import models as audit_models
 from privault.consent import models as consent_models
 from privault.crypto import models as crypto_models
 from privault.db.base import Base
+from privault.idempotency import models as idempotency_models
 from privault.vault import models as vault_models
 
 __all__ = [
@@ -15,5 +16,6 @@ __all__ = [
     "audit_models",
     "consent_models",
     "crypto_models",
+    "idempotency_models",
     "vault_models",
 ]

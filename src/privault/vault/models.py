@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String
+from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, PrimaryKeyConstraint, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from privault.db.base import Base, UTCDateTime
@@ -27,8 +27,35 @@ class Record(Base):
     )
     region: Mapped[str] = mapped_column(String(63))
     fields: Mapped[bytes] = mapped_column(LargeBinary)
+    # JSON of the tokens that cannot be recomputed (card and deterministic kinds); random-kind
+    # tokens are pointer tokens, computed from the record id (``vault.pointers``).
+    tokens: Mapped[str | None] = mapped_column(Text, nullable=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     __table_args__ = (Index("ix_records_subject_id", "subject_id"),)
+
+
+class Lookup(Base):
+    """A digest to find a record by without decrypting: a blind index, a token body.
+
+    ``kind`` is ``search`` (HMAC of the normalised value of a searchable field), ``dtoken`` (the
+    body of a deterministic token) or ``card`` (a card token). Rows go with their record.
+    """
+
+    __tablename__ = "lookups"
+
+    record_id: Mapped[str] = mapped_column(
+        String(40), ForeignKey("records.id", ondelete="CASCADE")
+    )
+    field: Mapped[str] = mapped_column(String(63))
+    kind: Mapped[str] = mapped_column(String(8))
+    collection: Mapped[str] = mapped_column(String(63))
+    digest: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+    __table_args__ = (
+        PrimaryKeyConstraint("record_id", "field", "kind"),
+        Index("ix_lookups_kind_digest", "kind", "digest"),
+        {"sqlite_with_rowid": False},
+    )
