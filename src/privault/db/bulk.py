@@ -92,6 +92,18 @@ class PreparedSelect:
 
     def first(self, db_session: Session, **params: Any) -> tuple[Any, ...] | None:
         """The first row for ``params`` (bind names of the statement), converted, or None."""
+        rows = self._run(db_session, params, many=False)
+        return rows[0] if rows else None
+
+    def all(
+        self, db_session: Session, *, limit: int | None = None, **params: Any
+    ) -> list[tuple[Any, ...]]:
+        """Every row for ``params`` (the first ``limit`` when given), converted."""
+        return self._run(db_session, params, many=True, limit=limit)
+
+    def _run(
+        self, db_session: Session, params: dict[str, Any], *, many: bool, limit: int | None = None
+    ) -> list[tuple[Any, ...]]:
         connection = db_session.connection()
         dialect = connection.dialect
         entry = self._compiled.get(dialect.name)
@@ -104,18 +116,23 @@ class PreparedSelect:
         cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
             cursor.execute(sql, bound)
-            row = cursor.fetchone()
+            if many:
+                rows = cursor.fetchall() if limit is None else cursor.fetchmany(limit)
+            else:
+                one = cursor.fetchone()
+                rows = [] if one is None else [one]
         except dialect.loaded_dbapi.OperationalError as exc:
             raise Unavailable(
                 f"database unavailable ({type(exc).__name__})", code="database_unavailable"
             ) from exc
         finally:
             cursor.close()
-        if row is None:
-            return None
         if not processors:
-            return tuple(row)
-        values = list(row)
-        for index, processor in processors:
-            values[index] = processor(values[index])
-        return tuple(values)
+            return [tuple(row) for row in rows]
+        converted = []
+        for row in rows:
+            values = list(row)
+            for index, processor in processors:
+                values[index] = processor(values[index])
+            converted.append(tuple(values))
+        return converted

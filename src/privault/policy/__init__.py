@@ -15,10 +15,21 @@ from privault.policy.rules import (
     decide_record,
     render,
 )
+from privault.policy.service import (
+    DetokenizeResult,
+    RecordView,
+    SearchMatch,
+    detokenize,
+    read_record,
+    search,
+)
 
 __all__ = [
+    "DetokenizeResult",
     "FieldDecision",
     "Principal",
+    "RecordView",
+    "SearchMatch",
     "check_consent",
     "check_not_restricted",
     "check_purpose",
@@ -27,5 +38,8 @@ __all__ = [
     "consent_required",
     "decide_field",
     "decide_record",
+    "detokenize",
+    "read_record",
     "render",
+    "search",
 ]

@@ -9,6 +9,7 @@ from privault.vault.schemas import (
     RecordRead,
     StoredRecord,
     SubjectExport,
+    TokenMatch,
 )
 from privault.vault.service import RecordService
 from privault.vault.vault import Vault
@@ -20,6 +21,7 @@ __all__ = [
     "RecordService",
     "StoredRecord",
     "SubjectExport",
+    "TokenMatch",
     "Vault",
     "masking",
 ]

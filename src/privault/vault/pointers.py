@@ -68,6 +68,10 @@ class PointerTokenizer:
         region, body = match.groups()
         try:
             sealed = base64.b32decode(body.upper() + "=" * (-len(body) % 8))
+            # One spelling per token: a last character differing only in unused bits decodes
+            # to the same bytes and is refused rather than accepted as an alias.
+            if base64.b32encode(sealed).decode("ascii").rstrip("=").lower() != body:
+                return None
             plaintext = self._siv.decrypt(sealed, [region.encode()])
         except (binascii.Error, ValueError, InvalidTag):
             return None

@@ -30,6 +30,8 @@ class StoredRecord:
     collection: str
     subject_id: str
     region: str
+    # The token of each field (when asked for: computing pointer tokens costs an AES-SIV each).
+    tokens: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,11 @@ class RecordRead:
     version: int
     created_at: datetime
     updated_at: datetime
+    # Tokens that cannot be recomputed (card and deterministic kinds), as stored; the rest are
+    # pointer tokens (``RecordService.tokens_of``).
+    stored_tokens: dict[str, str] = field(default_factory=dict)
+    # Every field the record holds, also those not decrypted (``RecordService.get(only=...)``).
+    held: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -76,5 +83,20 @@ class PreparedBatch:
 
     # new customer keys to store: customer id -> (region, key id, master version, wrapped key)
     fresh: dict[str, tuple[str, str, int, bytes]] = field(default_factory=dict)
-    rows: list[tuple[str, str, str, str, bytes]] = field(default_factory=list)
+    # records: (id, collection, subject id, region, packed ciphertexts, stored tokens JSON)
+    rows: list[tuple[str, str, str, str, bytes, str | None]] = field(default_factory=list)
+    # lookups: (record id, field, kind, collection, digest)
+    lookups: list[tuple[str, str, str, str, bytes]] = field(default_factory=list)
     sources: list[tuple[RecordCreate, dict[str, str]]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class TokenMatch:
+    """A record found by a token or a blind index, without decrypting anything."""
+
+    record_id: str
+    collection: str
+    subject_id: str
+    region: str
+    field: str
+    token: str

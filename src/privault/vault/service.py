@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import json
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
-from typing import Protocol
+from typing import Final, Protocol
 
 from sqlalchemy.orm import Session
 
@@ -21,8 +22,10 @@ from privault.crypto import subject_keys as keys_repo
 from privault.datamap import DataMap
 from privault.errors import Conflict, IntegrityViolation, InvalidInput, NotFound
 from privault.vault import repository
+from privault.vault.lookups import CARD, DTOKEN, SEARCH, Lookups, dtoken_digest
 from privault.vault.models import Record
 from privault.vault.repository import RecordRow
+from privault.vault.tokens import new_card_token
 from privault.vault.rules import canonical_value, check_subject_id, pack_fields, unpack_fields
 from privault.vault.schemas import (
     ErasureReceipt,
@@ -31,7 +34,10 @@ from privault.vault.schemas import (
     RecordRead,
     StoredRecord,
     SubjectExport,
+    TokenMatch,
 )
+
+_CARD_TOKEN_DIGITS: Final = range(12, 20)
 
 
 class StoredFields(Protocol):
@@ -62,6 +68,7 @@ class RecordService:
             name: frozenset(f for f, spec in collection.fields.items() if spec.required)
             for name, collection in datamap.collections.items()
         }
+        self.lookups = Lookups(datamap, keys.derived)
 
     # -- validation -------------------------------------------------------------------------
 
@@ -152,11 +159,19 @@ class RecordService:
         record_id: str,
         cipher: FieldCipher,
         region: str,
-    ) -> tuple[str, str, str, str, bytes]:
+        tokens: str | None,
+    ) -> tuple[str, str, str, str, bytes, str | None]:
         encrypted = cipher.encrypt_fields(
             values, field_context_format(item.collection, record_id, item.subject_id)
         )
-        return (record_id, item.collection, item.subject_id, region, pack_fields(encrypted))
+        return (
+            record_id,
+            item.collection,
+            item.subject_id,
+            region,
+            pack_fields(encrypted),
+            tokens,
+        )
 
     def prepare_many(
         self, *, db_session: Session, records: Sequence[RecordCreate], validated: bool = False
@@ -196,12 +211,57 @@ class RecordService:
                     code="region_mismatch",
                 )
             record_id = new_id("rec")
-            batch.rows.append(self._encrypt_row(item, values, record_id, cipher, region))
+            stored, lookups = self.lookups.for_record(
+                region=region, collection=item.collection, record_id=record_id, values=values
+            )
+            tokens = json.dumps(stored, separators=(",", ":")) if stored else None
+            batch.rows.append(self._encrypt_row(item, values, record_id, cipher, region, tokens))
+            batch.lookups.extend(
+                (record_id, field, kind, item.collection, digest) for kind, field, digest in lookups
+            )
             batch.sources.append((item, values))
         return batch
 
-    def write_prepared(self, *, db_session: Session, batch: PreparedBatch) -> list[StoredRecord]:
+    def _unique_card_tokens(
+        self,
+        *,
+        db_session: Session,
+        lookups: list[tuple[str, str, str, str, bytes]],
+        values_of: Mapping[str, Mapping[str, str]],
+    ) -> dict[str, dict[str, str]]:
+        """Replace card tokens already issued (in the database or earlier in ``lookups``).
+
+        Card tokens keep BIN and last four, so two cards sharing both have only the middle
+        digits (a million values for 16 digits) to tell their tokens apart: collisions are
+        rare but real in a large shop, and a token must name one card. Returns the new tokens
+        per record id; ``lookups`` is changed in place.
+        """
+        cards = [i for i, row in enumerate(lookups) if row[2] == CARD]
+        if not cards:
+            return {}
+        taken = repository.existing_digests(
+            db_session=db_session, kind=CARD, digests=[lookups[i][4] for i in cards]
+        )
+        replaced: dict[str, dict[str, str]] = {}
+        seen: set[bytes] = set()
+        for index in cards:
+            record_id, field, kind, collection, digest = lookups[index]
+            while digest in taken or digest in seen:
+                digest = new_card_token(values_of[record_id][field]).encode()
+                if repository.existing_digests(db_session=db_session, kind=CARD, digests=[digest]):
+                    taken.add(digest)
+            if digest != lookups[index][4]:
+                lookups[index] = (record_id, field, kind, collection, digest)
+                replaced.setdefault(record_id, {})[field] = digest.decode()
+            seen.add(digest)
+        return replaced
+
+    def write_prepared(
+        self, *, db_session: Session, batch: PreparedBatch, with_tokens: bool = False
+    ) -> list[StoredRecord]:
         """Store a prepared batch in the caller's transaction; all or nothing.
+
+        ``with_tokens`` returns every field's token (the import does not need them).
 
         If another writer created one of the batch's new customers since it was prepared, that
         customer's records are re-encrypted under the key that won, before anything is stored.
@@ -220,21 +280,51 @@ class RecordService:
             for index, (item, values) in enumerate(batch.sources):
                 key = winners.get(item.subject_id)
                 if key is not None:
+                    row = batch.rows[index]
                     batch.rows[index] = self._encrypt_row(
-                        item, values, batch.rows[index][0], self._cipher(key), key.region
+                        item, values, row[0], self._cipher(key), key.region, row[5]
                     )
+        replaced = self._unique_card_tokens(
+            db_session=db_session,
+            lookups=batch.lookups,
+            values_of={row[0]: values for row, (_, values) in zip(batch.rows, batch.sources)},
+        )
+        for index, row in enumerate(batch.rows):
+            changed = replaced.get(row[0])
+            if changed:
+                kept = {**json.loads(row[5] or "{}"), **changed}
+                batch.rows[index] = (*row[:5], json.dumps(kept, separators=(",", ":")))
         repository.insert_many(db_session=db_session, rows=batch.rows, at=now)
-        return [StoredRecord(r[0], r[1], r[2], r[3]) for r in batch.rows]
+        repository.insert_lookups(db_session=db_session, rows=batch.lookups)
+        if not with_tokens:
+            return [StoredRecord(r[0], r[1], r[2], r[3]) for r in batch.rows]
+        return [
+            StoredRecord(
+                r[0],
+                r[1],
+                r[2],
+                r[3],
+                self.lookups.tokens_of(
+                    region=r[3], collection=r[1], record_id=r[0], fields=values, stored=r[5]
+                ),
+            )
+            for r, (_, values) in zip(batch.rows, batch.sources)
+        ]
 
     def put_many(
-        self, *, db_session: Session, records: Sequence[RecordCreate], validated: bool = False
+        self,
+        *,
+        db_session: Session,
+        records: Sequence[RecordCreate],
+        validated: bool = False,
+        with_tokens: bool = True,
     ) -> list[StoredRecord]:
         """Store several records in the caller's transaction; all or nothing."""
         batch = self.prepare_many(db_session=db_session, records=records, validated=validated)
-        return self.write_prepared(db_session=db_session, batch=batch)
+        return self.write_prepared(db_session=db_session, batch=batch, with_tokens=with_tokens)
 
     def put(self, *, db_session: Session, record: RecordCreate) -> StoredRecord:
-        """Store one record."""
+        """Store one record; the answer names each field's token."""
         return self.put_many(db_session=db_session, records=[record])[0]
 
     # -- reads ------------------------------------------------------------------------------
@@ -260,19 +350,25 @@ class RecordService:
             wrapped_key=row.wrapped_key,
         )
 
-    def _decrypt(self, record: StoredFields, cipher: FieldCipher) -> dict[str, str]:
+    @staticmethod
+    def _stored(record: StoredFields) -> dict[str, bytes]:
         try:
-            stored = unpack_fields(bytes(record.fields))
+            return unpack_fields(bytes(record.fields))
         except ValueError as exc:
             raise IntegrityViolation(
                 f"record {record.id} has a corrupt field map ({exc})", code="record_corrupt"
             ) from exc
+
+    def _decrypt(self, record: StoredFields, cipher: FieldCipher) -> dict[str, str]:
+        stored = self._stored(record)
         return cipher.decrypt_fields(
             stored, field_context_format(record.collection, record.id, record.subject_id)
         )
 
     @staticmethod
-    def _read(record: Record | RecordRow, values: dict[str, str]) -> RecordRead:
+    def _read(
+        record: Record | RecordRow, values: dict[str, str], held: tuple[str, ...] | None = None
+    ) -> RecordRead:
         return RecordRead(
             id=record.id,
             collection=record.collection,
@@ -282,12 +378,140 @@ class RecordService:
             version=record.version,
             created_at=record.created_at,
             updated_at=record.updated_at,
+            stored_tokens=json.loads(record.tokens) if record.tokens else {},
+            held=tuple(values) if held is None else held,
         )
 
-    def get(self, *, db_session: Session, collection: str, record_id: str) -> RecordRead:
-        """Read and decrypt one record."""
+    def get(
+        self,
+        *,
+        db_session: Session,
+        collection: str,
+        record_id: str,
+        only: Collection[str] | None = None,
+    ) -> RecordRead:
+        """Read and decrypt one record (only the fields in ``only``, when given)."""
         row = self._load(db_session=db_session, collection=collection, record_id=record_id)
-        return self._read(row, self._decrypt(row, self._row_cipher(row)))
+        if only is None:
+            return self._read(row, self._decrypt(row, self._row_cipher(row)))
+        stored = self._stored(row)
+        wanted = {name: value for name, value in stored.items() if name in only}
+        values = (
+            self._row_cipher(row).decrypt_fields(
+                wanted, field_context_format(row.collection, row.id, row.subject_id)
+            )
+            if wanted
+            else {}
+        )
+        return self._read(row, values, tuple(stored))
+
+    def tokens_of(self, record: RecordRead, fields: Collection[str] | None = None) -> dict[str, str]:
+        """The token of each field of a record (every field it holds, or ``fields``)."""
+        return self.lookups.tokens_of(
+            region=record.region,
+            collection=record.collection,
+            record_id=record.id,
+            fields=record.values if fields is None else fields,
+            stored=json.dumps(record.stored_tokens) if record.stored_tokens else None,
+        )
+
+    # -- tokens and search ------------------------------------------------------------------
+
+    def resolve_token(self, *, db_session: Session, token: str) -> list[TokenMatch]:
+        """The records and field a token names (several for a deterministic token), or none.
+
+        Forged, malformed, deleted and erased tokens all give an empty list: the caller cannot
+        tell them apart, and nothing is decrypted.
+        """
+        if not isinstance(token, str) or len(token) > 256:
+            return []
+        if token.isascii() and token.isdigit() and len(token) in _CARD_TOKEN_DIGITS:
+            return self._matches(db_session, CARD, token.encode(), token)
+        if token.startswith("tok_") and "_d_" in token:
+            try:
+                digest = dtoken_digest(token)
+            except ValueError:
+                return []
+            return self._matches(db_session, DTOKEN, digest, token)
+        target = self.lookups.resolve_pointer(token)
+        if target is None or target.collection not in self._field_types:
+            return []
+        row = repository.get_with_key(
+            db_session=db_session, collection=target.collection, record_id=target.record_id
+        )
+        if row is None or row.region != target.region or target.field not in self._stored(row):
+            return []
+        return [
+            TokenMatch(
+                record_id=row.id,
+                collection=row.collection,
+                subject_id=row.subject_id,
+                region=row.region,
+                field=target.field,
+                token=token,
+            )
+        ]
+
+    def _matches(
+        self, db_session: Session, kind: str, digest: bytes, token: str | None
+    ) -> list[TokenMatch]:
+        matches = []
+        for hit in repository.find_by_digest(db_session=db_session, kind=kind, digest=digest):
+            if kind == DTOKEN and token is not None and not token.startswith(f"tok_{hit.region}_"):
+                continue  # a token names its region; the same body in another region is not it
+            found = token or self.lookups.tokens_of(
+                region=hit.region,
+                collection=hit.collection,
+                record_id=hit.record_id,
+                fields=[hit.field],
+                stored=hit.tokens,
+            )[hit.field]
+            matches.append(
+                TokenMatch(
+                    record_id=hit.record_id,
+                    collection=hit.collection,
+                    subject_id=hit.subject_id,
+                    region=hit.region,
+                    field=hit.field,
+                    token=found,
+                )
+            )
+        return matches
+
+    def search(
+        self, *, db_session: Session, collection: str, field: str, value: object
+    ) -> list[TokenMatch]:
+        """Records whose ``field`` equals ``value`` once normalised, found by the blind index.
+
+        Nothing is decrypted; each match carries the field's token. The field must be declared
+        ``searchable`` in the data map.
+        """
+        types = self._types(collection)
+        plan = self.lookups.plans[collection].get(field)
+        if plan is None:
+            raise InvalidInput(
+                f"field '{field}' is not declared in collection '{collection}'",
+                code="unknown_field",
+                field=field,
+            )
+        if not plan.searchable:
+            raise InvalidInput(
+                f"field '{field}' is not searchable (mark it `searchable: true` in the data map)",
+                code="field_not_searchable",
+                field=field,
+            )
+        if not isinstance(value, str) or not value.strip() or len(value) > 1000:
+            raise InvalidInput(
+                "search value must be a non-empty string of at most 1000 characters",
+                code="invalid_value",
+                field=field,
+            )
+        digest = self.lookups.search_digest(collection, field, types[field], value)
+        found: list[TokenMatch] = []
+        for match in self._matches(db_session, SEARCH, digest, None):
+            if match.collection == collection and match.field == field:
+                found.append(match)
+        return found
 
     def update(
         self,
@@ -296,12 +520,21 @@ class RecordService:
         collection: str,
         record_id: str,
         values: Mapping[str, object | None],
+        expected_version: int | None = None,
     ) -> RecordRead:
-        """Change some fields (``None`` removes a field); every changed field is re-encrypted.
+        """Change some fields (``None`` removes a field); changed fields are re-encrypted,
+        re-tokenised and re-indexed.
 
-        Raises ``Conflict`` if another writer changed the record since it was read.
+        Raises ``Conflict`` if the record is not at ``expected_version`` (when given) or another
+        writer changed it meanwhile.
         """
         row = self._load(db_session=db_session, collection=collection, record_id=record_id)
+        if expected_version is not None and expected_version != row.version:
+            raise Conflict(
+                f"record {record_id} is at version {row.version}, not {expected_version}",
+                code="version_mismatch",
+                version=row.version,
+            )
         types = self._types(collection)
         removals = [name for name, value in values.items() if value is None]
         unknown = [name for name in removals if name not in types]
@@ -323,27 +556,47 @@ class RecordService:
         )
         cipher = self._row_cipher(row)
         current = self._decrypt(row, cipher)
-        for name in removals:
-            current.pop(name, None)
-        current.update(changes)
+        removed = [name for name in removals if name in current]
+        changed = {name: value for name, value in changes.items() if current.get(name) != value}
+        for name in removed:
+            del current[name]
+        current.update(changed)
         if not current:
             raise InvalidInput("a record needs at least one field", code="empty_record")
         encrypted = cipher.encrypt_fields(
             current, field_context_format(collection, row.id, row.subject_id)
         )
+        kept: dict[str, str] = json.loads(row.tokens) if row.tokens else {}
+        for name in [*removed, *changed]:
+            kept.pop(name, None)
+        new_tokens, new_lookups = self.lookups.for_record(
+            region=row.region, collection=collection, record_id=row.id, values=changed
+        )
+        lookup_rows = [(row.id, field, kind, collection, d) for kind, field, d in new_lookups]
+        repository.delete_lookups(
+            db_session=db_session, record_id=row.id, fields=[*removed, *changed]
+        )
+        replaced = self._unique_card_tokens(
+            db_session=db_session, lookups=lookup_rows, values_of={row.id: changed}
+        )
+        kept.update(new_tokens)
+        kept.update(replaced.get(row.id, {}))
+        tokens = json.dumps(kept, separators=(",", ":")) if kept else None
         now = self.clock.now()
         if not repository.replace_fields(
             db_session=db_session,
             record_id=row.id,
             expected_version=row.version,
             fields=pack_fields(encrypted),
+            tokens=tokens,
             at=now,
         ):
             raise Conflict(
                 f"record {record_id} was changed by another request; retry",
                 code="concurrent_update",
             )
-        updated = replace(row, version=row.version + 1, updated_at=now)
+        repository.insert_lookups(db_session=db_session, rows=lookup_rows)
+        updated = replace(row, version=row.version + 1, updated_at=now, tokens=tokens)
         return self._read(updated, current)
 
     def delete(self, *, db_session: Session, collection: str, record_id: str) -> None:

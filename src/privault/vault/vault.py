@@ -31,6 +31,7 @@ from privault.vault.schemas import (
     RecordRead,
     StoredRecord,
     SubjectExport,
+    TokenMatch,
 )
 from privault.vault.service import RecordService
 
@@ -162,23 +163,39 @@ class Vault:
         self,
         event: AuditRecord,
         action: Callable[[Session], T],
-        describe: Callable[[T], AuditRecord] | None = None,
+        describe: Callable[[T], AuditRecord | Sequence[AuditRecord]] | None = None,
+        *,
+        db_session: Session | None = None,
     ) -> T:
         """Run ``action`` and log it in the same transaction; log a refusal in its own.
 
-        ``describe`` turns the result into the event to log (e.g. with the fields returned).
+        ``describe`` turns the result into the event(s) to log (e.g. with the fields returned).
+        ``db_session`` runs the action in the caller's transaction (an HTTP request's), which
+        the caller commits; otherwise the action gets a transaction of its own.
         """
         try:
-            with self.database.session() as db_session:
-                result = action(db_session)
-                logged = describe(result) if describe is not None else event
-                self.audit.record(db_session=db_session, event=logged)
-                return result
+            if db_session is not None:
+                return self._run_audited(db_session, event, action, describe)
+            with self.database.session() as own_session:
+                return self._run_audited(own_session, event, action, describe)
         except PrivaultError as exc:
             failed = replace(event, outcome=outcome_of(exc), detail={"code": exc.code})
             with self.database.session() as db_session:
                 self.audit.record(db_session=db_session, event=failed)
             raise
+
+    def _run_audited(
+        self,
+        db_session: Session,
+        event: AuditRecord,
+        action: Callable[[Session], T],
+        describe: Callable[[T], AuditRecord | Sequence[AuditRecord]] | None,
+    ) -> T:
+        result = action(db_session)
+        logged = describe(result) if describe is not None else event
+        for one in [logged] if isinstance(logged, AuditRecord) else logged:
+            self.audit.record(db_session=db_session, event=one)
+        return result
 
     def put(
         self,
@@ -254,6 +271,48 @@ class Vault:
         self.audited(
             event,
             lambda s: self.records.delete(db_session=s, collection=collection, record_id=record_id),
+        )
+
+    def detokenize(self, token: str) -> str:
+        """The value behind a token (NotFound for unknown, forged, deleted or erased tokens)."""
+        event = AuditRecord(actor=self.actor, operation="token.detokenize")
+
+        def resolve(db_session: Session) -> tuple[TokenMatch, str]:
+            for match in self.records.resolve_token(db_session=db_session, token=token):
+                record = self.records.get(
+                    db_session=db_session,
+                    collection=match.collection,
+                    record_id=match.record_id,
+                    only=[match.field],
+                )
+                if match.field in record.values:
+                    return match, record.values[match.field]
+            raise NotFound("unknown token", code="token_not_found")
+
+        found = self.audited(
+            event,
+            resolve,
+            lambda r: replace(
+                event,
+                collection=r[0].collection,
+                subject_id=r[0].subject_id,
+                fields_returned=[r[0].field],
+            ),
+        )
+        return found[1]
+
+    def search(self, collection: str, field: str, value: object) -> list[TokenMatch]:
+        """Records whose ``field`` equals ``value`` once normalised (blind index; no decryption)."""
+        event = AuditRecord(
+            actor=self.actor, operation="record.search", collection=collection,
+            fields_requested=[field],
+        )  # fmt: skip
+        return self.audited(
+            event,
+            lambda s: self.records.search(
+                db_session=s, collection=collection, field=field, value=value
+            ),
+            lambda found: replace(event, detail={"matches": len(found)}),
         )
 
     def export_subject(self, subject_id: str) -> SubjectExport:
