@@ -6,7 +6,9 @@ There is no module-level settings object: build one with ``Settings()`` (or
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -96,6 +98,119 @@ class AuditSettings(BaseModel):
     )
 
 
+class RightsSettings(BaseModel):
+    """Data-subject requests: identity verification codes, who handles requests, deadlines."""
+
+    code_ttl_s: int = Field(
+        default=900, ge=60, le=86_400, description="How long a one-time code stays valid."
+    )
+    code_max_attempts: int = Field(
+        default=5, ge=1, le=20, description="Wrong entries after which a code is burned."
+    )
+    code_digits: int = Field(default=6, ge=6, le=10, description="Digits in a one-time code.")
+    codes_per_request: int = Field(
+        default=5, ge=1, le=50, description="Codes that may be sent for one request, in all."
+    )
+    default_regime: Literal["gdpr", "ccpa"] = Field(
+        default="gdpr", description="Regime whose deadlines apply when a request names none."
+    )
+    handler_purpose: str = Field(
+        default="privacy_requests",
+        description="Data-map purpose whose roles may list, verify, decide and close requests.",
+    )
+    near_deadline_days: int = Field(
+        default=7,
+        ge=0,
+        le=365,
+        description="`privault requests overdue` also lists requests due within this many days.",
+    )
+    gpc_last_update: date = Field(
+        default=date(2026, 11, 29),
+        description="`lastUpdate` served in /.well-known/gpc.json: when GPC handling changed.",
+    )
+
+
+class AuthSettings(BaseModel):
+    """Customer and operator authentication (NIST SP 800-63B rev 4)."""
+
+    argon2_memory_kib: int = Field(
+        default=19456, ge=8, description="argon2id memory per hash in KiB (OWASP floor 19456)."
+    )
+    argon2_time_cost: int = Field(default=2, ge=1, description="argon2id passes (OWASP floor 2).")
+    argon2_parallelism: int = Field(default=1, ge=1, le=64, description="argon2id lanes.")
+    argon2_allow_below_owasp: bool = Field(
+        default=False, description="Accept argon2 parameters below OWASP's floor (tests only)."
+    )
+    pepper_key_id: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9_.-]{1,64}$",
+        description="Mix a pepper derived from the key store under this id into every password.",
+    )
+    previous_pepper_key_ids: list[str] = Field(
+        default_factory=list, description="Older pepper ids still accepted (re-peppered at login)."
+    )
+    min_password_length: int = Field(
+        default=15, ge=8, description="Minimum password length without a second factor."
+    )
+    min_password_length_with_mfa: int = Field(
+        default=8, ge=8, description="Minimum password length with a second factor."
+    )
+    max_password_length: int = Field(
+        default=1024, ge=64, le=4096, description="Longer passwords are refused (4xx)."
+    )
+    breached_passwords: Path | None = Field(
+        default=None, description="Offline Have I Been Pwned SHA-1 list (range dir or file)."
+    )
+    shop_name: str | None = Field(
+        default=None, description="The shop's name: refused as part of a password."
+    )
+    session_idle_s: int = Field(
+        default=3600, ge=60, description="A session unused this long ends (NIST: <= 1 h)."
+    )
+    session_absolute_s: int = Field(
+        default=86_400, ge=300, description="A session ends this long after login, used or not."
+    )
+    mfa_pending_s: int = Field(
+        default=300, ge=30, description="Time to present the second factor after the password."
+    )
+    step_up_s: int = Field(
+        default=300, ge=30, description="Sensitive operations need a login or re-auth this recent."
+    )
+    free_failures: int = Field(
+        default=5, ge=0, le=99, description="Consecutive failed logins without a delay."
+    )
+    failure_base_delay_s: float = Field(
+        default=1.0, gt=0, description="Delay after the first failure beyond the free ones."
+    )
+    failure_max_delay_s: float = Field(
+        default=900.0, gt=0, description="Cap of the doubling delay between failed logins."
+    )
+    lock_after_failures: int = Field(
+        default=100, ge=1, le=100, description="Consecutive failures that lock the login."
+    )
+    address_failures_per_minute: int = Field(
+        default=20, ge=1, description="Failed logins allowed per client address per minute."
+    )
+    address_failures_per_hour: int = Field(
+        default=200, ge=1, description="Failed logins allowed per client address per hour."
+    )
+    client_address_header: str | None = Field(
+        default=None,
+        description="Header carrying the end user's address (set only behind a trusted proxy).",
+    )
+    totp_issuer: str = Field(default="privault", description="Issuer shown by authenticator apps.")
+    recovery_codes: int = Field(default=10, ge=10, le=100, description="Recovery codes per set.")
+    smtp_host: str | None = Field(
+        default=None, description="SMTP server for notifications; unset keeps them in the outbox."
+    )
+    smtp_port: int = Field(default=587, ge=1, le=65535, description="SMTP port (STARTTLS).")
+    smtp_username: str | None = Field(default=None, description="SMTP login.")
+    smtp_password: SecretStr | None = Field(default=None, description="SMTP password.")
+    mail_from: str = Field(
+        default="privault@localhost", description="Sender address of notifications."
+    )
+
+
 class Settings(BaseSettings):
     """Everything privault reads from its environment."""
 
@@ -112,6 +227,8 @@ class Settings(BaseSettings):
     server: ServerSettings = Field(default_factory=ServerSettings)
     imports: ImportSettings = Field(default_factory=ImportSettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+    rights: RightsSettings = Field(default_factory=RightsSettings)
     log_level: str = Field(default="INFO", description="Log level of privault's own logger.")
 
     @property

@@ -140,7 +140,9 @@ def read_record(
     granted_purpose = check_purpose(datamap, principal, purpose)
     declared = datamap.collections.get(collection)
     if declared is None:
-        raise NotFound(f"collection '{collection}' is not in the data map", code="unknown_collection")
+        raise NotFound(
+            f"collection '{collection}' is not in the data map", code="unknown_collection"
+        )
     decisions = decide_record(
         datamap,
         principal,
@@ -305,7 +307,9 @@ def search(
     datamap = records.datamap
     granted_purpose = check_purpose(datamap, principal, purpose)
     if collection not in datamap.collections:
-        raise NotFound(f"collection '{collection}' is not in the data map", code="unknown_collection")
+        raise NotFound(
+            f"collection '{collection}' is not in the data map", code="unknown_collection"
+        )
     decision = decide_field(
         datamap, principal, purpose=granted_purpose, collection=collection, field=field
     )

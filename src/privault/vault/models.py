@@ -46,9 +46,7 @@ class Lookup(Base):
 
     __tablename__ = "lookups"
 
-    record_id: Mapped[str] = mapped_column(
-        String(40), ForeignKey("records.id", ondelete="CASCADE")
-    )
+    record_id: Mapped[str] = mapped_column(String(40), ForeignKey("records.id", ondelete="CASCADE"))
     field: Mapped[str] = mapped_column(String(63))
     kind: Mapped[str] = mapped_column(String(8))
     collection: Mapped[str] = mapped_column(String(63))

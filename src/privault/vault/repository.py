@@ -27,7 +27,10 @@ def _table(model: type[Record] | type[Lookup]) -> Table:
 
 
 def insert_many(
-    *, db_session: Session, rows: Sequence[tuple[str, str, str, str, bytes, str | None]], at: datetime
+    *,
+    db_session: Session,
+    rows: Sequence[tuple[str, str, str, str, bytes, str | None]],
+    at: datetime,
 ) -> None:
     """Insert new records (tuples ordered as RECORD_COLUMNS), all created at ``at``."""
     insert_rows(

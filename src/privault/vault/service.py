@@ -25,7 +25,6 @@ from privault.vault import repository
 from privault.vault.lookups import CARD, DTOKEN, SEARCH, Lookups, dtoken_digest
 from privault.vault.models import Record
 from privault.vault.repository import RecordRow
-from privault.vault.tokens import new_card_token
 from privault.vault.rules import canonical_value, check_subject_id, pack_fields, unpack_fields
 from privault.vault.schemas import (
     ErasureReceipt,
@@ -36,6 +35,7 @@ from privault.vault.schemas import (
     SubjectExport,
     TokenMatch,
 )
+from privault.vault.tokens import new_card_token
 
 _CARD_TOKEN_DIGITS: Final = range(12, 20)
 
@@ -152,7 +152,7 @@ class RecordService:
 
     # -- writes -----------------------------------------------------------------------------
 
-    def _encrypt_row(
+    def _encrypt_row(  # noqa: PLR0917 - private, called in two places with the same shape
         self,
         item: RecordCreate,
         values: Mapping[str, str],
@@ -284,10 +284,11 @@ class RecordService:
                     batch.rows[index] = self._encrypt_row(
                         item, values, row[0], self._cipher(key), key.region, row[5]
                     )
+        values_of = {
+            row[0]: values for row, (_, values) in zip(batch.rows, batch.sources, strict=True)
+        }
         replaced = self._unique_card_tokens(
-            db_session=db_session,
-            lookups=batch.lookups,
-            values_of={row[0]: values for row, (_, values) in zip(batch.rows, batch.sources)},
+            db_session=db_session, lookups=batch.lookups, values_of=values_of
         )
         for index, row in enumerate(batch.rows):
             changed = replaced.get(row[0])
@@ -308,7 +309,7 @@ class RecordService:
                     region=r[3], collection=r[1], record_id=r[0], fields=values, stored=r[5]
                 ),
             )
-            for r, (_, values) in zip(batch.rows, batch.sources)
+            for r, (_, values) in zip(batch.rows, batch.sources, strict=True)
         ]
 
     def put_many(
@@ -405,7 +406,9 @@ class RecordService:
         )
         return self._read(row, values, tuple(stored))
 
-    def tokens_of(self, record: RecordRead, fields: Collection[str] | None = None) -> dict[str, str]:
+    def tokens_of(
+        self, record: RecordRead, fields: Collection[str] | None = None
+    ) -> dict[str, str]:
         """The token of each field of a record (every field it holds, or ``fields``)."""
         return self.lookups.tokens_of(
             region=record.region,
@@ -417,7 +420,9 @@ class RecordService:
 
     # -- tokens and search ------------------------------------------------------------------
 
-    def resolve_token(self, *, db_session: Session, token: str) -> list[TokenMatch]:
+    def resolve_token(  # noqa: PLR0911 - one early return per token kind and failure
+        self, *, db_session: Session, token: str
+    ) -> list[TokenMatch]:
         """The records and field a token names (several for a deterministic token), or none.
 
         Forged, malformed, deleted and erased tokens all give an empty list: the caller cannot
@@ -459,13 +464,16 @@ class RecordService:
         for hit in repository.find_by_digest(db_session=db_session, kind=kind, digest=digest):
             if kind == DTOKEN and token is not None and not token.startswith(f"tok_{hit.region}_"):
                 continue  # a token names its region; the same body in another region is not it
-            found = token or self.lookups.tokens_of(
-                region=hit.region,
-                collection=hit.collection,
-                record_id=hit.record_id,
-                fields=[hit.field],
-                stored=hit.tokens,
-            )[hit.field]
+            found = (
+                token
+                or self.lookups.tokens_of(
+                    region=hit.region,
+                    collection=hit.collection,
+                    record_id=hit.record_id,
+                    fields=[hit.field],
+                    stored=hit.tokens,
+                )[hit.field]
+            )
             matches.append(
                 TokenMatch(
                     record_id=hit.record_id,

@@ -180,8 +180,8 @@ class Vault:
                 return self._run_audited(own_session, event, action, describe)
         except PrivaultError as exc:
             failed = replace(event, outcome=outcome_of(exc), detail={"code": exc.code})
-            with self.database.session() as db_session:
-                self.audit.record(db_session=db_session, event=failed)
+            with self.database.session() as refusal_session:
+                self.audit.record(db_session=refusal_session, event=failed)
             raise
 
     def _run_audited(
