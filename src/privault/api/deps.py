@@ -70,8 +70,10 @@ def get_principal(
             at=vault.records.clock.now(),
         )
     except Unauthenticated:
-        # The request's transaction rolls back with the error; the refusal gets its own.
-        # The route's template is logged, never the path: paths carry customer ids.
+        # The request's transaction is rolled back first (on SQLite it may hold the write
+        # lock the refusal's own transaction needs). The route's template is logged, never
+        # the path: paths carry customer ids.
+        db_session.rollback()
         route = request.scope.get("route")
         with vault.database.session() as refusal_session:
             vault.audit.record(
@@ -105,3 +107,14 @@ PrincipalDep = Annotated[Principal, Depends(get_principal)]
 def api_key_hash_key(vault: Vault) -> bytes:
     """The key under which API key secrets are hashed."""
     return vault.keys.derived.derive(HASH_KEY_LABEL)
+
+
+Purpose = Annotated[
+    str | None,
+    Header(
+        alias="X-Privault-Purpose",
+        max_length=63,
+        description="Why the data is read: a purpose of the data map held by the key's role.",
+        examples=["customer_support"],
+    ),
+]

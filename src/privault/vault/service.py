@@ -20,7 +20,7 @@ from privault.crypto import (
 )
 from privault.crypto import subject_keys as keys_repo
 from privault.datamap import DataMap
-from privault.errors import Conflict, IntegrityViolation, InvalidInput, NotFound
+from privault.errors import Conflict, IntegrityViolation, InvalidInput, NotFound, PrivaultError
 from privault.vault import repository
 from privault.vault.lookups import CARD, DTOKEN, SEARCH, Lookups, dtoken_digest
 from privault.vault.models import Record
@@ -174,28 +174,41 @@ class RecordService:
         )
 
     def prepare_many(
-        self, *, db_session: Session, records: Sequence[RecordCreate], validated: bool = False
+        self,
+        *,
+        db_session: Session,
+        records: Sequence[RecordCreate],
+        validated: bool = False,
+        failures: dict[int, PrivaultError] | None = None,
     ) -> PreparedBatch:
         """Validate and encrypt records, ready for :meth:`write_prepared`.
 
         ``db_session`` is only read (the customers' existing keys). ``validated`` says the
         values already went through :meth:`validate` (the importer validates row by row to
-        report bad rows, and need not pay twice).
+        report bad rows, and need not pay twice). With ``failures``, a bad record is left out
+        and its error stored under its index instead of failing the whole batch.
         """
-        cleaned: list[tuple[RecordCreate, dict[str, str]]] = []
+        cleaned: list[tuple[int, RecordCreate, dict[str, str]]] = []
         wanted: dict[str, str] = {}
-        for item in records:
+        for index, item in enumerate(records):
             try:
-                check_subject_id(item.subject_id)
-            except ValueError as exc:
-                raise InvalidInput(str(exc), code="invalid_subject") from None
-            values = (
-                {k: str(v) for k, v in item.values.items()}
-                if validated
-                else self.validate(collection=item.collection, values=item.values)
-            )
-            cleaned.append((item, values))
-            wanted.setdefault(item.subject_id, self._region(item.region))
+                try:
+                    check_subject_id(item.subject_id)
+                except ValueError as exc:
+                    raise InvalidInput(str(exc), code="invalid_subject") from None
+                values = (
+                    {k: str(v) for k, v in item.values.items()}
+                    if validated
+                    else self.validate(collection=item.collection, values=item.values)
+                )
+                region = self._region(item.region)
+            except PrivaultError as exc:
+                if failures is None:
+                    raise
+                failures[index] = exc
+                continue
+            cleaned.append((index, item, values))
+            wanted.setdefault(item.subject_id, region)
         ciphers, fresh = self._subject_ciphers(db_session=db_session, wanted=wanted)
         batch = PreparedBatch(
             fresh={
@@ -203,13 +216,17 @@ class RecordService:
                 for subject_id, made in fresh.items()
             }
         )
-        for item, values in cleaned:
+        for index, item, values in cleaned:
             region, cipher = ciphers[item.subject_id]
             if item.region is not None and item.region != region:
-                raise InvalidInput(
+                mismatch = InvalidInput(
                     f"customer belongs to region '{region}', not '{item.region}'",
                     code="region_mismatch",
                 )
+                if failures is None:
+                    raise mismatch
+                failures[index] = mismatch
+                continue
             record_id = new_id("rec")
             stored, lookups = self.lookups.for_record(
                 region=region, collection=item.collection, record_id=record_id, values=values
@@ -607,17 +624,14 @@ class RecordService:
         updated = replace(row, version=row.version + 1, updated_at=now, tokens=tokens)
         return self._read(updated, current)
 
-    def delete(self, *, db_session: Session, collection: str, record_id: str) -> None:
-        """Delete one record (the customer's key stays: other records may use it)."""
-        self._types(collection)
-        if not repository.delete_one(
-            db_session=db_session, collection=collection, record_id=record_id
-        ):
-            raise NotFound(
-                f"record {record_id} not found in '{collection}'",
-                code="record_not_found",
-                record_id=record_id,
-            )
+    def delete(self, *, db_session: Session, collection: str, record_id: str) -> str:
+        """Delete one record, its tokens and lookups; return its customer's id.
+
+        The customer's key stays: other records may use it.
+        """
+        row = self._load(db_session=db_session, collection=collection, record_id=record_id)
+        repository.delete_one(db_session=db_session, collection=collection, record_id=record_id)
+        return row.subject_id
 
     # -- customers --------------------------------------------------------------------------
 

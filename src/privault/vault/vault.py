@@ -180,6 +180,10 @@ class Vault:
                 return self._run_audited(own_session, event, action, describe)
         except PrivaultError as exc:
             failed = replace(event, outcome=outcome_of(exc), detail={"code": exc.code})
+            if db_session is not None:
+                # Undo the caller's transaction first: it may hold SQLite's write lock, which
+                # the refusal's own transaction needs.
+                db_session.rollback()
             with self.database.session() as refusal_session:
                 self.audit.record(db_session=refusal_session, event=failed)
             raise
@@ -271,6 +275,7 @@ class Vault:
         self.audited(
             event,
             lambda s: self.records.delete(db_session=s, collection=collection, record_id=record_id),
+            lambda subject_id: replace(event, subject_id=subject_id),
         )
 
     def detokenize(self, token: str) -> str:
