@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from contextlib import ExitStack
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
@@ -17,6 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
 from rich.table import Table
 
+from privault.config import Settings
 from privault.dlp.columns import ColumnClassification, classify_columns
 from privault.dlp.engine import DEFAULT_MIN_CONFIDENCE, Scanner
 from privault.dlp.findings import PII_TYPES, LocatedFinding
@@ -46,9 +48,28 @@ def _types(value: str | None, option: str) -> frozenset[str] | None:
     return chosen
 
 
-def _redactor(mode: str) -> Redactor:
-    if mode not in ("mask", "label", "hash"):
-        raise InvalidInput("--redact-mode must be mask, label or hash", code="dlp_bad_mode")
+# Leak types that are data-map field types under another name; the rest keep their own name.
+_FIELD_TYPES = {
+    "card": "card_number",
+    "date_of_birth": "date",
+    "person": "name",
+}
+
+
+def _redactor(mode: str, settings: Settings | None, stack: ExitStack) -> Redactor:
+    if mode not in ("mask", "label", "hash", "token"):
+        raise InvalidInput("--redact-mode must be mask, label, hash or token", code="dlp_bad_mode")
+    if mode == "token":
+        # Tokens come from the vault's keys (the home of --home / PRIVAULT_HOME). Imported here:
+        # scanning alone starts without the vault's dependencies.
+        from privault.vault import Vault
+
+        vault = stack.enter_context(Vault.open(settings or Settings(), actor="operator:scan"))
+
+        def tokenize(pii_type: str, value: str) -> str:
+            return vault.value_token(_FIELD_TYPES.get(pii_type, pii_type), value)
+
+        return Redactor("token", tokenizer=tokenize)
     key = os.environ.get(HASH_KEY_ENV, "").encode() if mode == "hash" else None
     mode_value: RedactMode = "hash" if mode == "hash" else "label" if mode == "label" else "mask"
     return Redactor(mode_value, key=key)
@@ -71,6 +92,7 @@ def _columns_table(rows: list[ColumnClassification], console: Console) -> None:
 
 
 def scan_command(
+    ctx: typer.Context,
     paths: Annotated[
         list[str] | None, typer.Argument(help="Files or folders to scan; '-' reads standard input.")
     ] = None,
@@ -81,7 +103,11 @@ def scan_command(
         Path | None, typer.Option("--redact-to", help="Write redacted copies into this folder.")
     ] = None,
     redact_mode: Annotated[
-        str, typer.Option("--redact-mode", help=f"mask, label, or hash (key from ${HASH_KEY_ENV}).")
+        str,
+        typer.Option(
+            "--redact-mode",
+            help=f"mask, label, hash (key from ${HASH_KEY_ENV}) or token (the vault's tokens).",
+        ),
     ] = "mask",
     fail_on: Annotated[
         str | None,
@@ -124,7 +150,12 @@ def scan_command(
         else:
             if not paths:
                 raise InvalidInput("give at least one path, '-', or --db", code="dlp_no_input")
-            items = _scan_files(paths, scanner, redact_to, redact_mode, output_format, errors)
+            settings = ctx.obj if isinstance(ctx.obj, Settings) else None
+            with ExitStack() as stack:
+                redactor = (
+                    _redactor(redact_mode, settings, stack) if redact_to is not None else None
+                )
+                items = _scan_files(paths, scanner, redact_to, redactor, output_format, errors)
             if output_format == "table":
                 render_table(items, console)
             elif output_format == "json":
@@ -146,11 +177,10 @@ def _scan_files(
     paths: list[str],
     scanner: Scanner,
     redact_to: Path | None,
-    redact_mode: str,
+    redactor: Redactor | None,
     output_format: str,
     errors: Console,
 ) -> list[LocatedFinding]:
-    redactor = _redactor(redact_mode) if redact_to is not None else None
     show_progress = output_format == "table" and errors.is_terminal
     if not show_progress:
         files = FileScanner(scanner, redactor=redactor)

@@ -41,6 +41,10 @@ class FieldPlan:
     searchable: bool
 
 
+def _b32(raw: bytes) -> str:
+    return base64.b32encode(raw).decode("ascii").lower()
+
+
 def dtoken_digest(token: str) -> bytes:
     """The stored digest of a deterministic token (its base32 body, decoded)."""
     body = token.rsplit("_d_", 1)[-1]
@@ -63,6 +67,7 @@ class Lookups:
         self.pointers = PointerTokenizer(derived.derive("token/pointer/v1", length=64))
         self._deterministic = DeterministicTokenizer(derived.derive("token/deterministic/v1"))
         self._blind = BlindIndexer(derived.derive("blind-index/v1"))
+        self._unstored = derived.derive("token/unstored/v1")
         self.plans: dict[str, dict[str, FieldPlan]] = {
             name: {
                 field: FieldPlan(field, str(spec.type), spec.token, spec.searchable)
@@ -115,13 +120,32 @@ class Lookups:
             if kind is TokenKind.DETERMINISTIC:
                 key = self._deterministic.key(region, collection, name)
                 mac = hmac.new(key, canonical, hashlib.sha256).digest()[:_DTOKEN_BYTES]
-                body = base64.b32encode(mac).decode("ascii").lower()
-                stored[name] = f"tok_{region}_d_{body}"
+                stored[name] = f"tok_{region}_d_{_b32(mac)}"
                 rows.append((DTOKEN, name, mac))
             if plan.searchable:
                 key = self._blind.field_key(collection=collection, field=name)
                 rows.append((SEARCH, name, hmac.new(key, canonical, hashlib.sha256).digest()))
         return stored, rows
+
+    def value_token(self, *, region: str, field_type: str, value: str) -> str:
+        """A token for a value found outside the vault (leak redaction), without storing it.
+
+        When the data map has a deterministic-token field of this type, the token is the one
+        that field gives the value (``tok_<region>_d_...``): a redacted log then joins with the
+        shop's own tokens, and resolves through ``detokenize`` while a customer holds the value.
+        Otherwise it is a keyed hash of type and value (``tok_<region>_x_...``), equal for equal
+        values, that resolves to nothing.
+        """
+        canonical = self.canonical(field_type, value)
+        for collection, plans in self.plans.items():
+            for plan in plans.values():
+                if plan.type == field_type and plan.token is TokenKind.DETERMINISTIC:
+                    key = self._deterministic.key(region, collection, plan.name)
+                    mac = hmac.new(key, canonical.encode(), hashlib.sha256).digest()
+                    return f"tok_{region}_d_{_b32(mac[:_DTOKEN_BYTES])}"
+        message = f"{region}\x1f{field_type}\x1f{canonical}".encode()
+        mac = hmac.new(self._unstored, message, hashlib.sha256).digest()
+        return f"tok_{region}_x_{_b32(mac[:_DTOKEN_BYTES])}"
 
     def tokens_of(
         self,

@@ -306,6 +306,16 @@ class Vault:
         )
         return found[1]
 
+    def value_token(self, field_type: str, value: str, *, region: str | None = None) -> str:
+        """A token for a value found outside the vault (see ``Lookups.value_token``)."""
+        if not isinstance(value, str) or not value:
+            raise InvalidInput(
+                "a value to tokenise must be a non-empty string", code="invalid_value"
+            )
+        return self.records.lookups.value_token(
+            region=self.datamap.region_or_default(region), field_type=field_type, value=value
+        )
+
     def search(self, collection: str, field: str, value: object) -> list[TokenMatch]:
         """Records whose ``field`` equals ``value`` once normalised (blind index; no decryption)."""
         event = AuditRecord(
