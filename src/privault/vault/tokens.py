@@ -2,7 +2,7 @@
 
 Three kinds, each leaking exactly what ``docs/tokens.md`` states and nothing more:
 
-- random (``tok_<region>_<32 base32 chars>``): 160 bits from ``secrets``; reveals the region only.
+- random (``tok_<region>_<base32>``): a pointer token (``vault.pointers``); reveals the region only.
 - deterministic (``tok_<region>_d_<32 base32 chars>``): HMAC-SHA256 of the normalised value under
   a key derived per (region, collection, field); equal values in one field give equal tokens.
 - card: a digit string of the card number's length keeping BIN and last four, with a random
@@ -28,16 +28,14 @@ __all__ = [
     "is_card_security_code_field",
     "luhn_valid",
     "new_card_token",
-    "new_random_token",
-    "parse_token_region",
 ]
 
 DETERMINISTIC_KEY_PURPOSE: Final = "privault/token/deterministic/v1"
 # 20 bytes is 160 bits and exactly 32 base32 characters, so no padding is ever stripped and both
 # token kinds share one body length.
 _TOKEN_BYTES: Final = 20
-_REGION_RE: Final = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
-_TOKEN_RE: Final = re.compile(r"tok_([a-z0-9][a-z0-9-]{0,62})_(?:d_)?[a-z2-7]{32}")
+# A region of the data map (``datamap.IDENTIFIER``).
+_REGION_RE: Final = re.compile(r"[a-z][a-z0-9_]{0,62}")
 # Names come from the data map; the bound stops unchecked names growing the key cache.
 _MAX_CACHED_KEYS: Final = 4096
 _CARD_MIN_DIGITS: Final = 12
@@ -67,26 +65,13 @@ _SECURITY_CODE_NAMES: Final = frozenset(
 def _check_region(region: str) -> None:
     if not isinstance(region, str) or not _REGION_RE.fullmatch(region):
         raise InvalidInput(
-            "region must be 1-63 lower-case letters, digits or '-'", code="invalid_region"
+            "region must be a lower-case letter then up to 62 letters, digits or '_'",
+            code="invalid_region",
         )
 
 
 def _b32(raw: bytes) -> str:
     return base64.b32encode(raw).decode("ascii").lower()
-
-
-def new_random_token(region: str) -> str:
-    """Return a new opaque token for a value stored in ``region``, e.g. ``tok_eu_...``."""
-    _check_region(region)
-    return f"tok_{region}_{_b32(secrets.token_bytes(_TOKEN_BYTES))}"
-
-
-def parse_token_region(token: str) -> str | None:
-    """Return the region named by a random or deterministic token, or None for anything else."""
-    if not isinstance(token, str):
-        return None
-    match = _TOKEN_RE.fullmatch(token)
-    return match.group(1) if match else None
 
 
 class DeterministicTokenizer:

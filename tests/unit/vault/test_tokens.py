@@ -7,8 +7,6 @@ import random
 import re
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from privault.crypto.blind_index import BlindIndexer
 from privault.errors import InvalidInput
@@ -17,8 +15,6 @@ from privault.vault.tokens import (
     is_card_security_code_field,
     luhn_valid,
     new_card_token,
-    new_random_token,
-    parse_token_region,
 )
 
 ROOT = bytes(range(32))
@@ -140,30 +136,6 @@ class TestCardToken:
         assert "9999" not in str(caught.value)
 
 
-class TestRandomToken:
-    """new_random_token(): opaque, unguessable, region visible."""
-
-    def test_format_names_the_region(self) -> None:
-        """tok_<region>_<32 lower-case base32 characters>."""
-        assert re.fullmatch(r"tok_eu_[a-z2-7]{32}", new_random_token("eu"))
-
-    def test_carries_at_least_128_bits(self) -> None:
-        """The body decodes to at least 16 bytes."""
-        body = new_random_token("us").rsplit("_", 1)[1]
-        assert len(base64.b32decode(body.upper())) >= 16
-
-    def test_ten_thousand_tokens_are_unique(self) -> None:
-        """No two tokens repeat."""
-        tokens = {new_random_token("eu") for _ in range(10_000)}
-        assert len(tokens) == 10_000
-
-    @pytest.mark.parametrize("region", ["", "EU", "e_u", "eu/1", "x" * 64, "-eu"])
-    def test_bad_region_is_refused(self, region: str) -> None:
-        """A region that would make the token ambiguous raises InvalidInput."""
-        with pytest.raises(InvalidInput):
-            new_random_token(region)
-
-
 class TestDeterministicToken:
     """DeterministicTokenizer: equal normalised values in one field give equal tokens."""
 
@@ -248,53 +220,6 @@ class TestDeterministicToken:
         """A malformed region raises InvalidInput."""
         with pytest.raises(InvalidInput):
             self._token(tokenizer, region="EU_1")
-
-
-class TestParseTokenRegion:
-    """parse_token_region(): the region of any random or deterministic token."""
-
-    def test_reads_region_of_random_token(self) -> None:
-        """A random token names its region."""
-        assert parse_token_region(new_random_token("eu-west")) == "eu-west"
-
-    def test_reads_region_of_deterministic_token(self) -> None:
-        """A deterministic token names its region."""
-        token = DeterministicTokenizer(ROOT).token(
-            region="us", collection="c", field="f", field_type="text", value="v"
-        )
-        assert parse_token_region(token) == "us"
-
-    def test_region_named_d_is_not_confused_with_the_marker(self) -> None:
-        """A region called 'd' parses as 'd' for both kinds."""
-        token = DeterministicTokenizer(ROOT).token(
-            region="d", collection="c", field="f", field_type="text", value="v"
-        )
-        assert parse_token_region(token) == "d"
-        assert parse_token_region(new_random_token("d")) == "d"
-
-    @pytest.mark.parametrize(
-        "text",
-        [
-            "",
-            "tok_eu_",
-            "tok_eu_" + "a" * 31,
-            "tok_eu_" + "a" * 33,
-            "tok_EU_" + "a" * 32,
-            "tok_eu_" + "1" * 32,
-            "tok_eu_x_" + "a" * 32,
-            " tok_eu_" + "a" * 32,
-            "4111111111111111",
-        ],
-    )
-    def test_non_tokens_give_none(self, text: str) -> None:
-        """Anything that is not exactly a token yields None."""
-        assert parse_token_region(text) is None
-
-    @given(st.text(max_size=80))
-    def test_never_raises(self, text: str) -> None:
-        """Arbitrary text parses to None or a region without raising."""
-        result = parse_token_region(text)
-        assert result is None or text.startswith(f"tok_{result}_")
 
 
 class TestCardSecurityCodeField:
