@@ -440,3 +440,36 @@ class TestTokensAndSearch:
         client.post("/v1/subjects/C-1/consents/marketing", headers=service)
         found = client.post("/v1/collections/customers/search", headers=marketing, json=query)
         assert len(found.json()["matches"]) == 1
+
+
+def test_canary_never_reaches_the_audit_log(client: TestClient, opened: Vault) -> None:
+    """Every endpoint touches the canary customer; no value, customer id or token is logged."""
+    service = key_for(opened, "service")
+    dpo = {**key_for(opened, "dpo"), "X-Privault-Purpose": "privacy_requests"}
+    subject = "CANARY-SUBJECT-77"
+    record = store(client, service, subject=subject)
+    tokens = record["tokens"]
+    assert isinstance(tokens, dict)
+    url = f"/v1/collections/customers/records/{record['id']}"
+    assert client.get(url, headers=dpo).status_code == 200
+    assert client.get(url, headers={**dpo, "X-Privault-Purpose": "marketing"}).status_code == 403
+    patched = client.patch(url, headers=service, json={"values": {"name": "Canary Renamed"}})
+    assert patched.status_code == 200
+    detok = client.post("/v1/detokenize", headers=dpo, json={"tokens": list(tokens.values())})
+    assert detok.status_code == 200
+    found = client.post(
+        "/v1/collections/customers/search", headers=dpo, json={"field": "email", "value": CANARY}
+    )
+    assert len(found.json()["matches"]) == 1
+    client.post(f"/v1/subjects/{subject}/consents/marketing", headers=service)
+    assert client.delete(url, headers=service).status_code == 204
+    with opened.session() as db_session:
+        rows = db_session.execute(text("SELECT * FROM audit_events")).all()
+    dumped = repr(rows)
+    operations = {row.operation for row in rows}
+    assert {"record.write", "record.read", "record.update", "token.detokenize"} <= operations
+    assert {"record.search", "consent.grant", "record.delete"} <= operations
+    for secret in [CANARY, subject, "Canary Renamed", "Ada Lovelace", *tokens.values()]:
+        assert secret not in dumped, secret
+    assert "4111111111111111" not in dumped
+    assert "4111 1111" not in dumped
