@@ -34,6 +34,7 @@ from privault.audit.merkle import (
 )
 from privault.audit.rules import AuditRecord
 from privault.audit.service import (
+    AccessEntry,
     AuditLog,
     VerifyReport,
     audit_size,
@@ -46,6 +47,7 @@ __all__ = [
     "EMPTY_ROOT",
     "HASH_SIZE",
     "SIGNING_CONTEXT",
+    "AccessEntry",
     "AuditLog",
     "AuditRecord",
     "Checkpoint",

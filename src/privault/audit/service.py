@@ -10,6 +10,7 @@ import os
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -96,6 +97,20 @@ def event_bytes(event: AuditEvent | tuple[Any, ...]) -> bytes:
 def event_id_for(leaf_index: int) -> str:
     """The id of the event at a leaf index: ``evt_`` and the index in 16 hex digits."""
     return f"evt_{leaf_index:016x}"
+
+
+@dataclass(frozen=True)
+class AccessEntry:
+    """One access to a customer's data, as the customer may be told of it."""
+
+    leaf_index: int
+    at: datetime
+    actor: str
+    operation: str
+    purpose: str | None
+    collection: str | None
+    fields_returned: list[str] | None
+    outcome: str
 
 
 class AuditLog:
@@ -223,6 +238,36 @@ class AuditLog:
         return found
 
     # -- proofs -------------------------------------------------------------------------------
+
+    def access_history(
+        self, *, db_session: Session, subject_id: str, after_index: int = -1, limit: int = 1000
+    ) -> list[AccessEntry]:
+        """Who touched this customer's data, when, why and with what outcome, oldest first.
+
+        For the rights workflow ("who accessed my data"): found by the customer's pseudonym,
+        so the log itself never holds the id. Page with ``after_index`` (the last entry's).
+        """
+        events = repository.list_events(
+            db_session=db_session,
+            subject=self.pseudonym(subject_id),
+            after_index=after_index,
+            limit=max(1, min(limit, 10_000)),
+        )
+        return [
+            AccessEntry(
+                leaf_index=event.leaf_index,
+                at=event.at,
+                actor=event.actor,
+                operation=event.operation,
+                purpose=event.purpose,
+                collection=event.collection,
+                fields_returned=json.loads(event.fields_returned)
+                if event.fields_returned
+                else None,
+                outcome=event.outcome,
+            )
+            for event in events
+        ]
 
     def inclusion(
         self, *, db_session: Session, event_id: str, tree_size: int | None = None
