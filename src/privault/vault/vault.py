@@ -118,6 +118,7 @@ class Vault:
                 f"{SCHEMA_REVISION}; run `privault migrate`",
                 code="schema_outdated",
             )
+        database.start_checkpointer()
         vault = cls(
             settings=settings,
             datamap=datamap,
