@@ -176,6 +176,9 @@ class AuthSettings(BaseModel):
     step_up_s: int = Field(
         default=300, ge=30, description="Sensitive operations need a login or re-auth this recent."
     )
+    password_reset_ttl_s: int = Field(
+        default=1800, ge=60, le=86_400, description="How long a password-reset token works."
+    )
     free_failures: int = Field(
         default=5, ge=0, le=99, description="Consecutive failed logins without a delay."
     )

@@ -8,17 +8,18 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 
 from privault import __version__, errors
 from privault.apikeys import cli as apikeys_cli
 from privault.audit import cli as audit_cli
+from privault.auth import cli as auth_cli
 from privault.common.cli import err, operator_actor, out, settings_of
 from privault.config import Settings
 from privault.crypto import cli as keys_cli
 from privault.datamap import load_datamap
 from privault.dlp import cli as dlp_cli
+from privault.rights import cli as rights_cli
 from privault.tls import cli as tls_cli
 from privault.vault import cli as vault_cli
 
@@ -206,7 +207,9 @@ def serve(
 app.add_typer(keys_cli.app, name="keys")
 app.add_typer(audit_cli.app, name="audit")
 app.add_typer(apikeys_cli.app, name="apikey")
+app.add_typer(auth_cli.app, name="operator")
 app.add_typer(tls_cli.app, name="tls")
+app.add_typer(rights_cli.app, name="requests")
 app.command("scan")(dlp_cli.scan_command)
 vault_cli.register(app)
 
@@ -226,11 +229,15 @@ def run(argv: Sequence[str] | None = None) -> int:
     except errors.PrivaultError as exc:
         err.print(f"error: {exc.message}", markup=False, highlight=False)
         return exit_code_for(exc)
-    except click.exceptions.Abort:
+    except typer.Abort:
         err.print("aborted")
         return 1
-    except click.ClickException as exc:
-        exc.show()
+    except typer.TyperException as exc:  # usage errors: a missing option, a bad choice
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:
+            err.print(f"error: {exc.format_message()}", markup=False, highlight=False)
         return exc.exit_code
     return result if isinstance(result, int) else 0
 
