@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import httpx2
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
@@ -68,7 +69,7 @@ def store(client: TestClient, headers: dict[str, str], subject: str = "C-1") -> 
 
 def read(
     client: TestClient, headers: dict[str, str], record_id: object, purpose: str, **params: str
-) -> object:
+) -> httpx2.Response:
     """GET a record with a purpose."""
     return client.get(
         f"/v1/collections/customers/records/{record_id}",
