@@ -26,6 +26,12 @@ class DatabaseSettings(BaseModel):
     )
     echo: bool = Field(default=False, description="Log every SQL statement (never values).")
     pool_size: int = Field(default=5, ge=1, le=200, description="Connections kept per process.")
+    sqlite_cache_mib: int = Field(
+        default=64,
+        ge=2,
+        le=4096,
+        description="SQLite page cache per connection (import workers use an eighth of it).",
+    )
 
 
 class KeySettings(BaseModel):

@@ -23,7 +23,11 @@ from privault.api.middleware import (
     rate_limited,
 )
 from privault.api.routes import audit as audit_routes
+from privault.api.routes import auth as auth_routes
 from privault.api.routes import consent as consent_routes
+from privault.api.routes import records as records_routes
+from privault.api.routes import rights as rights_routes
+from privault.api.routes import tokens as tokens_routes
 from privault.audit import audit_size, checkpointed_size
 from privault.config import Settings
 from privault.db import SCHEMA_REVISION
@@ -123,8 +127,12 @@ def create_app(settings: Settings, *, vault: Vault | None = None) -> FastAPI:
     async def _rate_limited(request: Request, exc: RateLimitedError) -> JSONResponse:
         return rate_limited(exc.retry_after, instance=request.url.path)
 
+    app.include_router(records_routes.router)
+    app.include_router(tokens_routes.router)
     app.include_router(consent_routes.router)
     app.include_router(audit_routes.router)
+    app.include_router(auth_routes.router)
+    app.include_router(rights_routes.router)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.server.max_body_bytes)
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.server.tls_cert is not None)
 

@@ -59,7 +59,10 @@ def get_principal(
     ] = None,
 ) -> Principal:
     """The caller, from the API key in ``Authorization: Bearer``; refusals are audited."""
-    presented = (authorization or "").removeprefix("Bearer ").strip()
+    # Only the Bearer scheme (case-insensitive, RFC 9110 11.1) carries a key; a bare key or
+    # another scheme is refused like a wrong key.
+    scheme, _, credentials = (authorization or "").strip().partition(" ")
+    presented = credentials.strip() if scheme.lower() == "bearer" else ""
     hash_key: bytes = request.app.state.api_key_hash_key
     try:
         # In the request's own transaction: one transaction per request.

@@ -1,10 +1,17 @@
-"""Authentication rules and primitives: passwords, TOTP, recovery codes, throttling.
+"""Authentication of customers and operators: passwords, TOTP, recovery codes, throttling,
+sessions and the notification outbox.
 
-Pure and database-free; services wire these to storage, sessions and routes.
+The rules (passwords, totp, recovery, throttle) are pure; ``Authenticator`` wires them to the
+database, the audit log and the outbox.
 """
 
 from __future__ import annotations
 
+from privault.auth.factors import TotpEnrolment
+from privault.auth.guard import LockedError, Refusal, ThrottledError
+from privault.auth.keys import AuthKeys, normalise_login
+from privault.auth.models import AccountKind, OperatorRole, SessionStage
+from privault.auth.outbox import Notification, Sender, SmtpSender, deliver_pending, messages_for
 from privault.auth.passwords import (
     DEFAULT_MAX_PASSWORD_LENGTH,
     Argon2Parameters,
@@ -24,6 +31,14 @@ from privault.auth.recovery import (
     normalise_recovery_code,
     verify_recovery_code,
 )
+from privault.auth.service import (
+    Authenticator,
+    NewOperator,
+    PasswordRejectedError,
+    ResetResult,
+    SecondFactorResult,
+)
+from privault.auth.sessions import CurrentSession, IssuedSession, SessionTimeouts, SessionView
 from privault.auth.throttle import (
     DEFAULT_ADDRESS_LIMITS,
     AttemptDecision,
@@ -47,26 +62,49 @@ __all__ = [
     "DEFAULT_ADDRESS_LIMITS",
     "DEFAULT_MAX_PASSWORD_LENGTH",
     "RECOVERY_CODE_BITS",
+    "AccountKind",
     "Argon2Parameters",
     "AttemptDecision",
+    "AuthKeys",
+    "Authenticator",
     "BreachedPasswordList",
+    "CurrentSession",
     "FailurePolicy",
+    "IssuedSession",
+    "LockedError",
+    "NewOperator",
+    "Notification",
+    "OperatorRole",
     "PasswordHasher",
     "PasswordPolicy",
     "PasswordReason",
+    "PasswordRejectedError",
     "PasswordVerdict",
     "Pepper",
+    "Refusal",
+    "ResetResult",
+    "SecondFactorResult",
+    "Sender",
+    "SessionStage",
+    "SessionTimeouts",
+    "SessionView",
     "SlidingWindowLimit",
+    "SmtpSender",
     "StuffingPolicy",
     "StuffingSignal",
+    "ThrottledError",
+    "TotpEnrolment",
     "TotpParameters",
     "WindowDecision",
     "check_address_limits",
     "check_password",
+    "deliver_pending",
     "detect_credential_stuffing",
     "generate_recovery_codes",
     "hash_recovery_code",
+    "messages_for",
     "new_totp_secret",
+    "normalise_login",
     "normalise_password",
     "normalise_recovery_code",
     "provisioning_uri",

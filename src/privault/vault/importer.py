@@ -327,7 +327,11 @@ _WORKER: dict[str, Any] = {}
 def _worker_start(settings: Settings) -> None:
     from privault.vault.vault import Vault  # noqa: PLC0415 - vault imports this module
 
-    vault = Vault.open(settings)
+    # A worker writes batches, it does not serve reads: an eighth of the page cache keeps
+    # every process of an import inside its memory budget.
+    cache = max(2, settings.database.sqlite_cache_mib // 8)
+    database = settings.database.model_copy(update={"sqlite_cache_mib": cache})
+    vault = Vault.open(settings.model_copy(update={"database": database}))
     _WORKER["vault"] = vault
     _WORKER["parent"] = os.getppid()
     atexit.register(vault.close)

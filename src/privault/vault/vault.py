@@ -103,6 +103,7 @@ class Vault:
             settings.database_url,
             echo=settings.database.echo,
             pool_size=settings.database.pool_size,
+            sqlite_cache_mib=settings.database.sqlite_cache_mib,
         )
         try:
             revision = stored_revision(database.engine)

@@ -66,8 +66,8 @@ def upgrade() -> None:
     )
     op.create_table(
         "rights_request_events",
-        sa.Column("id", sa.String(40), nullable=False),
         sa.Column("request_id", sa.String(40), nullable=False),
+        sa.Column("seq", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("at", UTCDateTime(), nullable=False),
         sa.Column("actor", sa.String(128), nullable=False),
         sa.Column("action", sa.String(16), nullable=False),
@@ -81,13 +81,7 @@ def upgrade() -> None:
             name=op.f("fk_rights_request_events_request_id_rights_requests"),
             ondelete="CASCADE",
         ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_rights_request_events")),
-    )
-    op.create_index(
-        "ix_rights_request_events_request_id",
-        "rights_request_events",
-        ["request_id", "at"],
-        unique=False,
+        sa.PrimaryKeyConstraint("request_id", "seq", name=op.f("pk_rights_request_events")),
     )
     op.create_table(
         "rights_verification_codes",
@@ -109,7 +103,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     """Drop what upgrade made."""
     op.drop_table("rights_verification_codes")
-    op.drop_index("ix_rights_request_events_request_id", table_name="rights_request_events")
     op.drop_table("rights_request_events")
     op.drop_index("ix_rights_requests_state_due_at", table_name="rights_requests")
     op.drop_index("uq_rights_requests_open", table_name="rights_requests")

@@ -1,0 +1,28 @@
+"""Use cases of authentication: register, log in, second factors, passwords, sessions.
+
+``Authenticator`` is one object built once per process (its dummy hash costs one argon2 run);
+its use cases are split by theme across this package's modules.
+"""
+
+from __future__ import annotations
+
+from privault.auth.service.base import (
+    NewOperator,
+    PasswordRejectedError,
+    ResetResult,
+    SecondFactorResult,
+)
+from privault.auth.service.changes import AccountChanges
+from privault.auth.service.login import Logins
+
+__all__ = [
+    "Authenticator",
+    "NewOperator",
+    "PasswordRejectedError",
+    "ResetResult",
+    "SecondFactorResult",
+]
+
+
+class Authenticator(Logins, AccountChanges):
+    """Authentication of customers and operators against the database."""
