@@ -29,9 +29,11 @@ from privault.api.routes import records as records_routes
 from privault.api.routes import rights as rights_routes
 from privault.api.routes import tokens as tokens_routes
 from privault.audit import audit_size, checkpointed_size
+from privault.auth import AuthKeys
 from privault.config import Settings
 from privault.db import SCHEMA_REVISION
 from privault.errors import PrivaultError
+from privault.rights import outbox_code_sender
 from privault.vault import Vault
 
 logger = logging.getLogger("privault.api")
@@ -103,6 +105,12 @@ def create_app(settings: Settings, *, vault: Vault | None = None) -> FastAPI:
         own = vault is None
         app.state.vault = vault or Vault.open(settings, actor="privault")
         app.state.api_key_hash_key = api_key_hash_key(app.state.vault)
+        # One-time codes of data-subject requests go to the customer's stored e-mail address
+        # through the outbox (SMTP delivery when configured).
+        if getattr(app.state, "rights_code_sender", None) is None:
+            app.state.rights_code_sender = outbox_code_sender(
+                app.state.vault.records, AuthKeys.derive(app.state.vault.keys.derived)
+            )
         checkpointer = Checkpointer(app.state.vault, settings)
         checkpointer.start()
         try:

@@ -11,7 +11,15 @@ from privault.auth.factors import TotpEnrolment
 from privault.auth.guard import LockedError, Refusal, ThrottledError
 from privault.auth.keys import AuthKeys, normalise_login
 from privault.auth.models import AccountKind, OperatorRole, SessionStage
-from privault.auth.outbox import Notification, Sender, SmtpSender, deliver_pending, messages_for
+from privault.auth.outbox import (
+    Notification,
+    Sender,
+    SmtpSender,
+    deliver_pending,
+    enqueue_to,
+    messages_for,
+)
+from privault.auth.outbox import read as read_message
 from privault.auth.passwords import (
     DEFAULT_MAX_PASSWORD_LENGTH,
     Argon2Parameters,
@@ -100,6 +108,7 @@ __all__ = [
     "check_password",
     "deliver_pending",
     "detect_credential_stuffing",
+    "enqueue_to",
     "generate_recovery_codes",
     "hash_recovery_code",
     "messages_for",
@@ -108,6 +117,7 @@ __all__ = [
     "normalise_password",
     "normalise_recovery_code",
     "provisioning_uri",
+    "read_message",
     "totp_step",
     "verify_recovery_code",
     "verify_totp",

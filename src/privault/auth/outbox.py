@@ -97,7 +97,30 @@ def enqueue(
     at: datetime,
 ) -> None:
     """Queue a notification to an account's address (re-sealed for the outbox row)."""
-    recipient = keys.open_login(account_id, login_ciphertext)
+    enqueue_to(
+        db_session=db_session,
+        keys=keys,
+        recipient=keys.open_login(account_id, login_ciphertext),
+        kind=kind,
+        subject=subject,
+        body=body,
+        at=at,
+        account_id=account_id,
+    )
+
+
+def enqueue_to(
+    *,
+    db_session: Session,
+    keys: AuthKeys,
+    recipient: str,
+    kind: str,
+    subject: str,
+    body: str,
+    at: datetime,
+    account_id: str | None = None,
+) -> None:
+    """Queue a notification to an address (a customer without an account, say), sealed."""
     message = OutboxMessage(
         account_id=account_id,
         kind=kind,

@@ -7,10 +7,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from privault.api import create_app
 from privault.apikeys import HASH_KEY_LABEL, create_api_key
+from privault.auth import AuthKeys, read_message
+from privault.auth.models import OutboxMessage
 from privault.config import Settings
 from privault.rights import VerificationCode
 from privault.vault import Vault
@@ -203,17 +206,32 @@ class TestRequests:
         response = client.post(f"/v1/requests/{request_id}/verify", json=body, headers=shop)
         assert response.status_code == 422
 
-    def test_without_a_code_sender_sending_is_409(
+    def test_codes_go_to_the_stored_email_through_the_outbox(
         self, settings: Settings, opened: Vault, dpo: dict[str, str]
     ) -> None:
-        """Until an outbox is wired, code delivery answers 409 and stores nothing."""
+        """The default sender seals the code into the outbox, addressed to the stored email;
+        without a stored email it answers 409 and stores no code."""
         with TestClient(create_app(settings, vault=opened)) as bare:
             request_id = open_access(bare, dpo)
             response = bare.post(f"/v1/requests/{request_id}/code", headers=dpo)
-        assert response.status_code == 409
-        assert response.json()["code"] == "code_delivery_unavailable"
-        with opened.session() as db_session:
-            assert db_session.get(VerificationCode, request_id) is None
+            assert response.status_code == 409
+            assert response.json()["code"] == "no_contact_address"
+            with opened.session() as db_session:
+                assert db_session.get(VerificationCode, request_id) is None
+            opened.put("customers", "C-1001", {"email": "ada.code@example.com"})
+            assert bare.post(f"/v1/requests/{request_id}/code", headers=dpo).status_code == 202
+            keys = AuthKeys.derive(opened.keys.derived)
+            with opened.session() as db_session:
+                rows = db_session.scalars(select(OutboxMessage)).all()
+                messages = [read_message(keys, row) for row in rows]
+                assert b"ada.code" not in b"".join(row.recipient_ciphertext for row in rows)
+            assert [m.recipient for m in messages] == ["ada.code@example.com"]
+            code = messages[0].body.split(" is ")[1].split(".")[0]
+            verified = bare.post(
+                f"/v1/requests/{request_id}/verify", json={"code": code}, headers=dpo
+            )
+            assert verified.status_code == 200
+            assert verified.json()["verified_by"] == "code"
 
     def test_deny_needs_a_reason_and_transitions_are_checked(
         self, client: TestClient, dpo: dict[str, str]

@@ -12,6 +12,7 @@ from privault.rights.service.codes import (
     code_hash,
     send_code,
 )
+from privault.rights.service.delivery import OUTBOX_KIND, outbox_code_sender
 from privault.rights.service.gpc import apply_gpc, sale_or_share_purposes
 from privault.rights.service.requests import (
     DeadlineItem,
@@ -30,6 +31,7 @@ from privault.rights.service.requests import (
 
 __all__ = [
     "CODE_HASH_LABEL",
+    "OUTBOX_KIND",
     "CodeCheck",
     "CodeSender",
     "DeadlineItem",
@@ -46,6 +48,7 @@ __all__ = [
     "get_request",
     "list_requests",
     "open_request",
+    "outbox_code_sender",
     "overdue",
     "request_history",
     "sale_or_share_purposes",
