@@ -146,3 +146,15 @@ class TestAuditApi:
         """Only the auditor role reads the log."""
         key = make_key(opened, "service")
         assert client.get("/v1/audit/events", headers=bearer(key)).status_code == 403
+
+
+def test_audit_filters_out_of_range_are_422(client: TestClient, opened: Vault) -> None:
+    """A time that overflows in UTC or a cursor past any index is refused, not a 500."""
+    key = make_key(opened, "auditor")
+    for params in (
+        {"since": "9999-12-31T23:59:00-23:00"},
+        {"until": "0001-01-01T00:00:00+23:00"},
+        {"after": str(2**64)},
+    ):
+        response = client.get("/v1/audit/events", params=params, headers=bearer(key))
+        assert response.status_code == 422, params

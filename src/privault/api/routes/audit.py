@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -13,7 +13,7 @@ from privault.api.deps import PrincipalDep, SessionDep, VaultDep
 from privault.audit import AuditRecord
 from privault.audit import repository as audit_repository
 from privault.audit.models import AuditEvent
-from privault.errors import NotFound, PermissionDenied
+from privault.errors import InvalidInput, NotFound, PermissionDenied
 from privault.policy import Principal
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
@@ -56,6 +56,16 @@ class CheckpointRead(BaseModel):
     text: str = Field(description="The signed checkpoint, verifiable with the public key.")
 
 
+def _utc(value: datetime | None, name: str) -> datetime | None:
+    """A time filter in UTC (a time without zone is read as UTC); out of range is 422."""
+    if value is None:
+        return None
+    try:
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except OverflowError:
+        raise InvalidInput(f"'{name}' is out of range", code="invalid_time") from None
+
+
 def _auditor(principal: Principal) -> None:
     if principal.role != AUDITOR_ROLE:
         raise PermissionDenied("only the auditor role reads the audit log", code="not_auditor")
@@ -93,7 +103,7 @@ def list_events(
     operation: Annotated[str | None, Query(max_length=64)] = None,
     since: datetime | None = None,
     until: datetime | None = None,
-    after: Annotated[int, Query(ge=-1, description="Leaf index cursor.")] = -1,
+    after: Annotated[int, Query(ge=-1, le=2**62, description="Leaf index cursor.")] = -1,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> AuditPage:
     """Events matching the filters, oldest first (the auditor role only)."""
@@ -101,7 +111,7 @@ def list_events(
     pseudonym = vault.audit.pseudonym(customer_id) if customer_id is not None else subject
     events = audit_repository.list_events(
         db_session=db_session, subject=pseudonym, actor=actor, operation=operation,
-        since=since, until=until, after_index=after, limit=limit,
+        since=_utc(since, "since"), until=_utc(until, "until"), after_index=after, limit=limit,
     )  # fmt: skip
     vault.audit.record(
         db_session=db_session,
