@@ -10,7 +10,7 @@ import time
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Path, Request
 from sqlalchemy.orm import Session
 
 from privault.api.middleware import RateLimiter
@@ -121,3 +121,18 @@ Purpose = Annotated[
         examples=["customer_support"],
     ),
 ]
+
+
+CollectionName = Annotated[
+    str,
+    Path(
+        pattern=r"^[a-z][a-z0-9_]{0,62}$",
+        description="A collection declared in the data map.",
+        examples=["customers"],
+    ),
+]
+
+
+def logged_purpose(vault: Vault, purpose: str | None) -> str | None:
+    """The purpose to write to the audit log: a declared one, or None (the header is input)."""
+    return purpose if purpose in vault.datamap.purposes else None

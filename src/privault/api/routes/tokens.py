@@ -7,10 +7,17 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from privault.api.deps import PrincipalDep, Purpose, SessionDep, VaultDep
+from privault.api.deps import (
+    CollectionName,
+    PrincipalDep,
+    Purpose,
+    SessionDep,
+    VaultDep,
+    logged_purpose,
+)
 from privault.audit import AuditRecord
 from privault.policy import DetokenizeResult, SearchMatch, detokenize, search
 
@@ -125,7 +132,7 @@ def detokenize_tokens(
     event = AuditRecord(
         actor=principal.key_id,
         operation="token.detokenize",
-        purpose=purpose if purpose in vault.datamap.purposes else None,
+        purpose=logged_purpose(vault, purpose),
     )
     results = vault.audited(
         event,
@@ -174,14 +181,7 @@ def _search_events(event: AuditRecord, found: Sequence[SearchMatch]) -> list[Aud
     },
 )
 def search_records(
-    collection: Annotated[
-        str,
-        Path(
-            pattern=r"^[a-z][a-z0-9_]{0,62}$",
-            description="A collection declared in the data map.",
-            examples=["customers"],
-        ),
-    ],
+    collection: CollectionName,
     body: SearchIn,
     vault: VaultDep,
     db_session: SessionDep,
@@ -194,7 +194,7 @@ def search_records(
         operation="record.search",
         collection=collection,
         fields_requested=[body.field],
-        purpose=purpose if purpose in vault.datamap.purposes else None,
+        purpose=logged_purpose(vault, purpose),
     )
     found = vault.audited(
         event,

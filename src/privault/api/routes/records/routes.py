@@ -11,7 +11,14 @@ from fastapi import APIRouter, Body, Header, Path, Query, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
-from privault.api.deps import PrincipalDep, Purpose, SessionDep, VaultDep
+from privault.api.deps import (
+    CollectionName,
+    PrincipalDep,
+    Purpose,
+    SessionDep,
+    VaultDep,
+    logged_purpose,
+)
 from privault.api.errors import status_for
 from privault.api.routes.records.schemas import (
     MAX_FIELDS,
@@ -33,14 +40,6 @@ from privault.vault import RecordCreate, StoredRecord, Vault
 router = APIRouter(prefix="/v1/collections/{collection}/records", tags=["records"])
 
 
-CollectionName = Annotated[
-    str,
-    Path(
-        pattern=r"^[a-z][a-z0-9_]{0,62}$",
-        description="A collection declared in the data map.",
-        examples=["customers"],
-    ),
-]
 RecordId = Annotated[
     str,
     Path(
@@ -233,7 +232,7 @@ def get(
         actor=principal.key_id,
         operation="record.read",
         collection=collection,
-        purpose=purpose if purpose in vault.datamap.purposes else None,
+        purpose=logged_purpose(vault, purpose),
         fields_requested=wanted,
         detail={"record": record_id},
     )
