@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from privault.config import Settings
 from privault.db import Database
@@ -55,3 +57,24 @@ def test_checkpointer_never_creates_a_database(tmp_path: Path) -> None:
     checkpointer = WalCheckpointer(str(tmp_path / "gone.db"))
     assert checkpointer.checkpoint() is None
     assert not (tmp_path / "gone.db").exists()
+
+
+def test_concurrent_writers_of_one_process_take_turns(sqlite_settings: Settings) -> None:
+    """Threads writing at once all commit, the audit log stays gapless, and a session closed
+    without commit or rollback passes the turn on."""
+    with Vault.open(sqlite_settings) as vault:
+        abandoned = vault.database.sessions()
+        abandoned.execute(text("SELECT 1"))  # holds this process's write turn ...
+        abandoned.close()  # ... until closed
+
+        def write(worker: int) -> None:
+            for i in range(15):
+                vault.put("customers", f"C-{worker}-{i}", {"email": f"w{worker}.{i}@example.com"})
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            list(pool.map(write, range(8)))
+        with vault.session() as db_session:
+            assert db_session.execute(text("SELECT count(*) FROM records")).scalar() == 120
+        vault.audit.checkpoint(sessions=vault.database.session)
+        with vault.session() as db_session:
+            assert vault.audit.verify(db_session=db_session).ok

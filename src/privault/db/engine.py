@@ -25,13 +25,51 @@ _AUTOCHECKPOINT_PAGES: Final = 16384
 CHECKPOINT_INTERVAL_S: Final = 0.5
 
 
-def _sqlite_begin(connection: Any) -> None:
-    # A transaction takes SQLite's write lock when it begins, unless it is declared read-only.
-    # Nearly every transaction writes (each access appends to the audit log); taking the lock
-    # late would let two transactions read the same audit head and the later one fail on a
-    # stale snapshot. Read-only work (an import worker's key lookups) does not block writers.
-    read_only = connection.get_execution_options().get("privault_read_only", False)
-    connection.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
+_WRITER: Final = "privault_writer"
+# How long a writer waits for another of this process (SQLite's busy timeout is the same).
+WRITE_LOCK_TIMEOUT_S: Final = 30.0
+
+
+class _SqliteWriters:
+    """Hands SQLite's write lock to this process's writers in turn, without busy back-off.
+
+    A transaction takes SQLite's write lock when it begins, unless it is declared read-only.
+    Nearly every transaction writes (each access appends to the audit log); taking the lock
+    late would let two transactions read the same audit head and the later one fail on a
+    stale snapshot. Read-only work (an import worker's key lookups) does not block writers.
+
+    SQLite makes a writer that finds the lock taken sleep in growing steps (up to 100 ms) and
+    try again, so under concurrent requests most wake long after the lock was released. Here
+    the writers of one process queue on a mutex first: the next one begins the moment the
+    previous commits. Other processes still meet SQLite's busy handler.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+
+    def begin(self, connection: Any) -> None:
+        """Begin DEFERRED for read-only sessions, else IMMEDIATE once this process's turn."""
+        if connection.get_execution_options().get("privault_read_only", False):
+            connection.exec_driver_sql("BEGIN DEFERRED")
+            return
+        if not self._lock.acquire(timeout=WRITE_LOCK_TIMEOUT_S):
+            raise Unavailable("the database is busy; retry", code="database_busy")
+        connection.info[_WRITER] = True
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            self.end(connection)
+            raise
+
+    def end(self, connection: Any) -> None:
+        """Pass the turn on (commit, rollback, or the connection going back to the pool)."""
+        if connection.info.pop(_WRITER, False):
+            self._lock.release()
+
+    def checkin(self, _dbapi_connection: Any, record: Any) -> None:
+        """A connection returned without commit or rollback still passes the turn on."""
+        if record.info.pop(_WRITER, False):
+            self._lock.release()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any, *, cache_mib: int = 64) -> None:
@@ -115,7 +153,11 @@ class Database:
                     "connect",
                     functools.partial(_sqlite_pragmas, cache_mib=sqlite_cache_mib),
                 )
-                event.listen(self.engine, "begin", _sqlite_begin)
+                writers = _SqliteWriters()
+                event.listen(self.engine, "begin", writers.begin)
+                event.listen(self.engine, "commit", writers.end)
+                event.listen(self.engine, "rollback", writers.end)
+                event.listen(self.engine.pool, "checkin", writers.checkin)
                 path = self.engine.url.database
                 if path and path != ":memory:" and not path.startswith("file:"):
                     self.checkpointer = WalCheckpointer(path)
