@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from privault.config import Settings
 from privault.home import init_home
@@ -22,14 +23,17 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def test_serve_answers_health_and_docs(tmp_path: Path) -> None:
-    """The server binds the port, serves /health and /docs, and stops cleanly on SIGTERM."""
+@pytest.mark.parametrize("workers", [1, 2])
+def test_serve_answers_health_and_docs(tmp_path: Path, workers: int) -> None:
+    """The server binds the port, serves /health and /docs, and stops cleanly on SIGTERM;
+    with several worker processes too."""
     home = tmp_path / "home"
     init_home(Settings(home=home))
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PRIVAULT_")}
     process = subprocess.Popen(
-        [sys.executable, "-m", "privault", "--home", str(home), "serve", "--port", str(port)],
+        [sys.executable, "-m", "privault", "--home", str(home), "serve", "--port", str(port),
+         "--workers", str(workers)],  # fmt: skip
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

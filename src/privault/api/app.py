@@ -158,3 +158,9 @@ def create_app(settings: Settings, *, vault: Vault | None = None) -> FastAPI:
         return VersionInfo(version=__version__, schema_revision=SCHEMA_REVISION)
 
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app for one of several server processes (``privault serve --workers N``): settings
+    from the environment."""
+    return create_app(Settings())

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -192,8 +193,18 @@ def serve(
         server = settings.server.model_copy(update={"tls_cert": tls_cert, "tls_key": tls_key})
         settings = settings.model_copy(update={"server": server})
     Vault.open(settings).close()  # fail fast with a clear message before binding the port
+    target: Any = create_app(settings)
+    if workers > 1:
+        # Each worker process builds its own app from the environment: hand it the home and
+        # the TLS files chosen here.
+        os.environ["PRIVAULT_HOME"] = str(settings.home)
+        if settings.server.tls_cert is not None and settings.server.tls_key is not None:
+            os.environ["PRIVAULT_SERVER__TLS_CERT"] = str(settings.server.tls_cert)
+            os.environ["PRIVAULT_SERVER__TLS_KEY"] = str(settings.server.tls_key)
+        target = "privault.api.app:app_from_environment"
     uvicorn.run(
-        create_app(settings),
+        target,
+        factory=workers > 1,
         host=host or settings.server.host,
         port=port or settings.server.port,
         workers=workers if workers > 1 else None,
