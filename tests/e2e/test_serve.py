@@ -32,8 +32,18 @@ def test_serve_answers_health_and_docs(tmp_path: Path, workers: int) -> None:
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PRIVAULT_")}
     process = subprocess.Popen(
-        [sys.executable, "-m", "privault", "--home", str(home), "serve", "--port", str(port),
-         "--workers", str(workers)],  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "privault",
+            "--home",
+            str(home),
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
