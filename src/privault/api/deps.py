@@ -31,8 +31,8 @@ class RateLimitedError(Unavailable):
         self.retry_after = retry_after
 
 
-def get_vault(request: Request) -> Vault:
-    """The vault the server opened at start-up."""
+async def get_vault(request: Request) -> Vault:
+    """The vault the server opened at start-up (async: no thread-pool hop for an attribute)."""
     vault: Vault = request.app.state.vault
     return vault
 
