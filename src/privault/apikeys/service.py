@@ -202,16 +202,26 @@ def authenticate(
         # crypto work equal anyway.
         hmac.compare_digest(_hash(hash_key, KEY_PREFIX), _NO_SUCH_HASH)
         raise Unauthenticated(_BAD_KEY, code="bad_api_key")
-    record = repository.get(db_session=db_session, key_id=match.group(1))
-    expected = record.secret_hash if record is not None else _NO_SUCH_HASH
+    record = repository.get_for_auth(db_session=db_session, key_id=match.group(1))
+    expected = bytes(record.secret_hash) if record is not None else _NO_SUCH_HASH
     if not hmac.compare_digest(_hash(hash_key, presented), expected):
         raise Unauthenticated(_BAD_KEY, code="bad_api_key")
     if record is None or record.revoked_at is not None:
         raise Unauthenticated(_BAD_KEY, code="bad_api_key")
-    if record.last_used_at is None or at - record.last_used_at >= LAST_USED_GRANULARITY:
-        record.last_used_at = at
-        db_session.flush()
-    return ApiKeyRead.model_validate(record)
+    last_used = record.last_used_at
+    if last_used is None or at - last_used >= LAST_USED_GRANULARITY:
+        repository.touch(db_session=db_session, key_id=record.id, at=at)
+        last_used = at
+    return ApiKeyRead(
+        id=record.id,
+        name=record.name,
+        role=record.role,
+        purposes=record.purposes,
+        regions=record.regions,
+        created_at=record.created_at,
+        last_used_at=last_used,
+        revoked_at=None,
+    )
 
 
 def _get_or_raise(db_session: Session, key_id: str) -> ApiKey:
