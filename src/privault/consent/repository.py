@@ -6,11 +6,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from privault.consent.models import ConsentEvent, ConsentState, SubjectRestriction
+from privault.db.bulk import PreparedSelect
 
 _CHUNK = 500
 
@@ -98,6 +99,17 @@ def list_events(*, db_session: Session, subject_id: str) -> list[ConsentEvent]:
             .order_by(ConsentEvent.at, ConsentEvent.id)
         )
     )
+
+
+_restrictions = SubjectRestriction.__table__
+_IS_RESTRICTED = PreparedSelect(
+    select(_restrictions.c.subject_id).where(_restrictions.c.subject_id == bindparam("subject"))
+)
+
+
+def is_restricted(*, db_session: Session, subject_id: str) -> bool:
+    """Whether a restriction row exists (a prepared select: every read asks)."""
+    return _IS_RESTRICTED.first(db_session, subject=subject_id) is not None
 
 
 def get_restriction(*, db_session: Session, subject_id: str) -> SubjectRestriction | None:

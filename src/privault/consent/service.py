@@ -273,7 +273,7 @@ def get_restriction(*, db_session: Session, subject_id: str) -> SubjectRestricti
 
 def is_restricted(*, db_session: Session, subject_id: str) -> bool:
     """Whether processing of the customer's data is restricted."""
-    return get_restriction(db_session=db_session, subject_id=subject_id) is not None
+    return repository.is_restricted(db_session=db_session, subject_id=_check_subject_id(subject_id))
 
 
 def forget_subject(*, db_session: Session, subject_id: str) -> None:
