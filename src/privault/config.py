@@ -209,6 +209,21 @@ class AuthSettings(BaseModel):
     )
     totp_issuer: str = Field(default="privault", description="Issuer shown by authenticator apps.")
     recovery_codes: int = Field(default=10, ge=10, le=100, description="Recovery codes per set.")
+    webauthn_rp_id: str | None = Field(
+        default=None,
+        description="WebAuthn relying-party id (the shop's domain, e.g. shop.example); unset "
+        "turns security keys and passkeys off.",
+    )
+    webauthn_rp_name: str = Field(
+        default="privault", description="Relying-party name shown by authenticators."
+    )
+    webauthn_origins: list[str] = Field(
+        default_factory=list,
+        description="Origins a WebAuthn ceremony may come from (e.g. https://shop.example).",
+    )
+    webauthn_challenge_ttl_s: int = Field(
+        default=300, ge=30, le=900, description="How long a WebAuthn challenge can be answered."
+    )
     smtp_host: str | None = Field(
         default=None, description="SMTP server for notifications; unset keeps them in the outbox."
     )

@@ -20,6 +20,7 @@ from privault.auth.outbox import (
     messages_for,
 )
 from privault.auth.outbox import read as read_message
+from privault.auth.passkeys import CredentialView
 from privault.auth.passwords import (
     DEFAULT_MAX_PASSWORD_LENGTH,
     Argon2Parameters,
@@ -45,6 +46,8 @@ from privault.auth.service import (
     PasswordRejectedError,
     ResetResult,
     SecondFactorResult,
+    WebAuthnOptions,
+    WebAuthnRegistered,
 )
 from privault.auth.sessions import CurrentSession, IssuedSession, SessionTimeouts, SessionView
 from privault.auth.throttle import (
@@ -76,6 +79,7 @@ __all__ = [
     "AuthKeys",
     "Authenticator",
     "BreachedPasswordList",
+    "CredentialView",
     "CurrentSession",
     "FailurePolicy",
     "IssuedSession",
@@ -103,6 +107,8 @@ __all__ = [
     "ThrottledError",
     "TotpEnrolment",
     "TotpParameters",
+    "WebAuthnOptions",
+    "WebAuthnRegistered",
     "WindowDecision",
     "check_address_limits",
     "check_password",

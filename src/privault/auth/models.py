@@ -34,6 +34,9 @@ ROLE_LENGTH = 16
 REASON_LENGTH = 32
 OUTBOX_KIND_LENGTH = 64
 SUBJECT_LENGTH = 200
+CREDENTIAL_ID_LENGTH = 1023
+TRANSPORTS_LENGTH = 200
+CHALLENGE_LENGTH = 64
 
 
 class AccountKind(StrEnum):
@@ -202,3 +205,62 @@ class OutboxMessage(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
 
     __table_args__ = (Index("ix_auth_outbox_sent_at", "sent_at", "id"),)
+
+
+class WebAuthnCeremony(StrEnum):
+    """Which WebAuthn ceremony a challenge was issued for."""
+
+    REGISTRATION = "registration"
+    AUTHENTICATION = "authentication"
+
+
+class WebAuthnCredential(Base):
+    """A registered authenticator (security key or passkey): its public key, never a secret."""
+
+    __tablename__ = "auth_webauthn_credentials"
+
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    account_id: Mapped[str] = mapped_column(
+        String(ID_LENGTH), ForeignKey("auth_accounts.id", ondelete="CASCADE")
+    )
+    # The authenticator's own identifier (at most 1023 bytes by the WebAuthn spec).
+    credential_id: Mapped[bytes] = mapped_column(LargeBinary(CREDENTIAL_ID_LENGTH))
+    # COSE-encoded public key.
+    public_key: Mapped[bytes] = mapped_column(LargeBinary)
+    # Last signature counter seen; 0 means the authenticator keeps no counter.
+    sign_count: Mapped[int] = mapped_column(BigInteger)
+    # Comma-separated transport hints ("usb,nfc"), echoed back in allowCredentials.
+    transports: Mapped[str] = mapped_column(String(TRANSPORTS_LENGTH))
+    aaguid: Mapped[str] = mapped_column(String(36))
+    backed_up: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    __table_args__ = (
+        UniqueConstraint("credential_id"),
+        Index("ix_auth_webauthn_credentials_account_id", "account_id"),
+    )
+
+
+class WebAuthnChallenge(Base):
+    """A pending WebAuthn challenge: single use, short-lived, bound to an account and session."""
+
+    __tablename__ = "auth_webauthn_challenges"
+
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    ceremony: Mapped[str] = mapped_column(String(16))
+    # None only for a passwordless login, where the authenticator names the account.
+    account_id: Mapped[str | None] = mapped_column(
+        String(ID_LENGTH), ForeignKey("auth_accounts.id", ondelete="CASCADE"), nullable=True
+    )
+    session_id: Mapped[str | None] = mapped_column(
+        String(ID_LENGTH), ForeignKey("auth_sessions.id", ondelete="CASCADE"), nullable=True
+    )
+    challenge: Mapped[bytes] = mapped_column(LargeBinary(CHALLENGE_LENGTH))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        CheckConstraint(_one_of("ceremony", WebAuthnCeremony), name="ceremony"),
+        Index("ix_auth_webauthn_challenges_expires_at", "expires_at"),
+    )

@@ -4,7 +4,7 @@ the TOTP secret and recovery codes shown once to their owner."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -172,3 +172,45 @@ class AccountRead(BaseModel):
     role: str | None
     session_id: str
     authenticated_at: datetime
+
+
+class WebAuthnOptionsRead(BaseModel):
+    """A WebAuthn challenge: pass `options` to the browser, send `challenge_id` back."""
+
+    challenge_id: str = Field(description="Send back with the authenticator's response.")
+    options: dict[str, Any] = Field(
+        description="PublicKeyCredentialCreationOptions or ...RequestOptions as JSON "
+        "(binary fields base64url), for `navigator.credentials.create()` / `.get()`."
+    )
+
+
+class WebAuthnResponseCreate(BaseModel):
+    """An authenticator's answer to a challenge."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    challenge_id: str = Field(min_length=1, max_length=64, description="From the options.")
+    credential: dict[str, Any] = Field(
+        description="The PublicKeyCredential the browser returned, as JSON (`toJSON()`)."
+    )
+
+
+class WebAuthnCredentialRead(BaseModel):
+    """A registered security key or passkey (no key material)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str = Field(description="Id to remove it by.")
+    transports: list[str] = Field(description="How the browser reaches it (usb, nfc, ...).")
+    backed_up: bool = Field(description="Whether it is a synced passkey.")
+    created_at: datetime
+    last_used_at: datetime | None
+
+
+class WebAuthnRegisteredRead(BaseModel):
+    """The new credential; recovery codes when it is the account's first second factor."""
+
+    credential: WebAuthnCredentialRead
+    recovery_codes: list[str] | None = Field(
+        default=None, description="Shown once, when this is the first second factor."
+    )

@@ -12,6 +12,7 @@ SUBMODULES = {
     "keys",
     "models",
     "outbox",
+    "passkeys",
     "passwords",
     "recovery",
     "repository",

@@ -14,6 +14,8 @@ from privault.auth.service.base import (
 )
 from privault.auth.service.changes import AccountChanges
 from privault.auth.service.login import Logins
+from privault.auth.service.passkey_login import PasskeyLogins
+from privault.auth.service.webauthn import WebAuthnOptions, WebAuthnRegistered
 
 __all__ = [
     "Authenticator",
@@ -21,8 +23,10 @@ __all__ = [
     "PasswordRejectedError",
     "ResetResult",
     "SecondFactorResult",
+    "WebAuthnOptions",
+    "WebAuthnRegistered",
 ]
 
 
-class Authenticator(Logins, AccountChanges):
+class Authenticator(Logins, AccountChanges, PasskeyLogins):
     """Authentication of customers and operators against the database."""

@@ -16,7 +16,7 @@ from typing import Self
 from sqlalchemy.orm import Session
 
 from privault.audit import AuditLog, AuditRecord
-from privault.auth import factors, outbox, repository, sessions
+from privault.auth import factors, outbox, passkeys, repository, sessions
 from privault.auth.factors import TotpEnrolment
 from privault.auth.guard import LoginGuard, Refusal
 from privault.auth.keys import AuthKeys
@@ -153,6 +153,12 @@ class AuthenticatorBase:
         if account is None or account.disabled_at is not None:
             raise Unauthenticated("no valid session; log in again", code="no_session")
         return account
+
+    def _needs_second_factor(self, db_session: Session, account: Account) -> bool:
+        """Whether a login must present a second factor (an app, or a security key)."""
+        return requires_second_factor(account) or passkeys.has_credentials(
+            db_session=db_session, account_id=account.id
+        )
 
     def _check_new_password(
         self, password: str, *, has_second_factor: bool, context: Sequence[str]

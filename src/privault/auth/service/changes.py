@@ -22,7 +22,6 @@ from privault.auth.service.base import (
     PasswordRejectedError,
     ResetResult,
     bad_reset_token,
-    requires_second_factor,
 )
 from privault.auth.sessions import CurrentSession, IssuedSession
 from privault.errors import Conflict, Unauthenticated
@@ -54,7 +53,7 @@ class AccountChanges(AuthenticatorBase):
         try:
             self._check_new_password(
                 new_password,
-                has_second_factor=requires_second_factor(account),
+                has_second_factor=self._needs_second_factor(db_session, account),
                 context=(self.keys.open_login(account.id, account.login_ciphertext),),
             )
         except PasswordRejectedError as exc:
@@ -137,14 +136,14 @@ class AccountChanges(AuthenticatorBase):
         try:
             self._check_new_password(
                 new_password,
-                has_second_factor=requires_second_factor(account),
+                has_second_factor=self._needs_second_factor(db_session, account),
                 context=(self.keys.open_login(account.id, account.login_ciphertext),),
             )
         except PasswordRejectedError as exc:
             self._audit(db_session, "auth.password.reset", "invalid", subject=account)
             return Refusal(exc)
         new_codes: list[str] | None = None
-        if requires_second_factor(account):
+        if self._needs_second_factor(db_session, account):
             if code is not None:
                 ok = self._use_totp(db_session, account, code, now)
             elif recovery_code is not None:
@@ -227,7 +226,7 @@ class AccountChanges(AuthenticatorBase):
         """Replace every recovery code (re-authentication required)."""
         now = self.clock.now()
         account = self._account(db_session, current.account_id)
-        if not requires_second_factor(account):
+        if not self._needs_second_factor(db_session, account):
             raise Conflict("set up an authenticator first", code="no_second_factor")
         refused = self._recheck(
             db_session, account, password=password, code=code, address=address, now=now,

@@ -18,7 +18,6 @@ from privault.auth.service.base import (
     AuthenticatorBase,
     NewOperator,
     SecondFactorResult,
-    requires_second_factor,
 )
 from privault.auth.sessions import CurrentSession, IssuedSession, SessionView
 from privault.common.ids import new_id
@@ -138,7 +137,7 @@ class Logins(AuthenticatorBase):
             return Refusal(Unauthenticated(BAD_CREDENTIALS, code="bad_credentials"))
         if new_hash is not None:
             account.password_hash = new_hash
-        if requires_second_factor(account):
+        if self._needs_second_factor(db_session, account):
             issued = self._issue(db_session, account, SessionStage.MFA_PENDING, now)
             self._audit(db_session, "auth.login", "ok", subject=account, stage="mfa_pending")
             return issued
