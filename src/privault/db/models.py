@@ -10,6 +10,7 @@ from privault.crypto import models as crypto_models
 from privault.db.base import Base
 from privault.idempotency import models as idempotency_models
 from privault.rights import models as rights_models
+from privault.rights.fulfil import models as fulfilment_models
 from privault.vault import models as vault_models
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "auth_models",
     "consent_models",
     "crypto_models",
+    "fulfilment_models",
     "idempotency_models",
     "rights_models",
     "vault_models",

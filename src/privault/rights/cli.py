@@ -1,10 +1,11 @@
-"""``privault requests open|list|show|verify|approve|deny|extend|confirm|complete|overdue``."""
+"""``privault requests open|list|show|verify|approve|deny|extend|confirm|complete|link|...``."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
@@ -15,6 +16,15 @@ from sqlalchemy.orm import Session
 from privault.common.cli import err, operator_actor, out, settings_of
 from privault.errors import InvalidInput, PermissionDenied
 from privault.rights import service
+from privault.rights.fulfil import (
+    FieldChange,
+    Fulfiller,
+    IssuedLink,
+    RecordChange,
+    certificate_of,
+    complete_request,
+    issue_link,
+)
 from privault.rights.models import RightsRequest
 from privault.rights.rules import Regime, RequestState, RequestType
 from privault.rights.schemas import RequestEventRead, RightsRequestRead
@@ -220,10 +230,93 @@ def confirm(ctx: typer.Context, request_id: RequestIdArg) -> None:
     _step(ctx, service.confirm_receipt, "receipt confirmed", request_id=request_id)
 
 
+def _changes(path: Path | None) -> list[FieldChange] | None:
+    """Rectifications from a JSON file: [{"collection", "record_id", "values": {...}}]."""
+    if path is None:
+        return None
+    try:
+        listed = json.loads(path.read_text(encoding="utf-8"))
+        return [FieldChange(**RecordChange.model_validate(item).model_dump()) for item in listed]
+    except (OSError, UnicodeDecodeError, ValueError, TypeError) as exc:
+        # ValueError covers bad JSON and pydantic's ValidationError; no value is echoed.
+        raise InvalidInput(
+            "--changes must be a JSON list of {collection, record_id, values}",
+            code="invalid_changes",
+        ) from exc
+
+
 @app.command("complete")
-def complete(ctx: typer.Context, request_id: RequestIdArg) -> None:
-    """Record a request as answered."""
-    _step(ctx, service.complete, "completed", request_id=request_id)
+def complete(
+    ctx: typer.Context,
+    request_id: RequestIdArg,
+    changes: Annotated[
+        Path | None,
+        typer.Option(
+            "--changes",
+            help="Rectification: JSON file of corrected values.",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
+    purposes: Annotated[
+        list[str] | None,
+        typer.Option("--purpose", help="Objection/opt-out: a purpose to withdraw (repeatable)."),
+    ] = None,
+) -> None:
+    """Complete a request and do what it asks (package, erasure, correction, restriction,
+    withdrawal) in one transaction; prints the download link or the erasure certificate."""
+    done = _run(
+        ctx,
+        lambda vault, db_session, now: complete_request(
+            db_session=db_session,
+            fulfiller=Fulfiller.of(vault),
+            request_id=request_id,
+            at=now,
+            actor=vault.actor,
+            changes=_changes(changes),
+            purposes=purposes or None,
+            source="cli",
+        ),
+    )
+    _summary(done.request, "completed")
+    err.print(json.dumps(done.done, sort_keys=True), markup=False, highlight=False)
+    if done.link is not None:
+        _print_link(done.link)
+    if done.certificate is not None:
+        out.print_json(json.dumps(done.certificate))
+
+
+def _print_link(link: IssuedLink) -> None:
+    err.print(f"single-use link, expires {_when(link.expires_at)} UTC:", markup=False)
+    out.print(link.path, markup=False, highlight=False, soft_wrap=True)
+
+
+@app.command("link")
+def link(ctx: typer.Context, request_id: RequestIdArg) -> None:
+    """Issue another single-use download link to a completed access request's package."""
+    issued = _run(
+        ctx,
+        lambda vault, db_session, now: issue_link(
+            db_session=db_session,
+            audit=vault.audit,
+            request_id=request_id,
+            at=now,
+            actor=vault.actor,
+        ),
+    )
+    _print_link(issued)
+
+
+@app.command("certificate")
+def certificate(ctx: typer.Context, request_id: RequestIdArg) -> None:
+    """Print the signed erasure certificate (with its audit proof once checkpointed)."""
+    document = _run(
+        ctx,
+        lambda vault, db_session, _now: certificate_of(
+            db_session=db_session, audit=vault.audit, request_id=request_id
+        ),
+    )
+    out.print_json(json.dumps(document))
 
 
 @app.command("overdue")

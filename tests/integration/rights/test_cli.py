@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
 from privault.cli.main import run
 from privault.config import RightsSettings, Settings
+from privault.errors import NotFound
 from privault.rights import CODE_HASH_LABEL, send_code
 from privault.vault import Vault
 
@@ -110,3 +112,72 @@ def test_overdue_lists_late_requests(cli: Invoke) -> None:
     status, out, err = cli("overdue", "--within-days", "40")
     assert request_id in out
     assert "1 deadline(s) past or within 40 day(s)" in err
+
+
+def _in_progress(cli: Invoke, kind: str) -> str:
+    """A request of ``kind`` for C-1001, verified by the operator and approved; its id."""
+    status, out, err = cli("open", "C-1001", "--type", kind)
+    assert status == 0, err
+    request_id = out.strip()
+    assert cli("verify", request_id, "--reason", "ID checked at the counter")[0] == 0
+    assert cli("approve", request_id)[0] == 0
+    return request_id
+
+
+def test_complete_erasure_prints_a_certificate(cli: Invoke, settings: Settings) -> None:
+    """The certificate printed verifies; `requests certificate` prints it again."""
+    from privault.rights.fulfil import verify_certificate
+
+    with Vault.open(settings) as vault:
+        vault.put("customers", "C-1001", {"email": "ada@example.com"})
+        public = vault.keys.audit_signing_key().public_key()
+    request_id = _in_progress(cli, "erasure")
+    status, out, err = cli("complete", request_id)
+    assert status == 0, err
+    assert verify_certificate(json.loads(out), public)
+    status, out, _ = cli("certificate", request_id)
+    assert status == 0
+    assert verify_certificate(json.loads(out), public)
+    with Vault.open(settings) as vault, pytest.raises(NotFound):
+        vault.export_subject("C-1001")
+
+
+def test_complete_access_prints_a_link(cli: Invoke) -> None:
+    """The link path goes to stdout; `requests link` issues another."""
+    request_id = _in_progress(cli, "access")
+    status, out, err = cli("complete", request_id)
+    assert status == 0, err
+    assert out.strip().startswith(f"/v1/requests/{request_id}/package?token=pkg_")
+    status, again, _ = cli("link", request_id)
+    assert status == 0
+    assert again.strip() != out.strip()
+
+
+def test_complete_rectification_from_a_file(
+    cli: Invoke, settings: Settings, tmp_path: Path
+) -> None:
+    """--changes reads corrections from JSON; a malformed file is refused, nothing changes."""
+    with Vault.open(settings) as vault:
+        record = vault.put("customers", "C-1001", {"email": "ada@example.com"})
+    request_id = _in_progress(cli, "rectification")
+    bad = tmp_path / "bad.json"
+    bad.write_text('[{"collection": "customers"}]')
+    status, _, err = cli("complete", request_id, "--changes", str(bad))
+    assert status != 0
+    assert "--changes must be a JSON list" in err
+    good = tmp_path / "changes.json"
+    changes = [{"collection": "customers", "record_id": record.id, "values": {"name": "Ada"}}]
+    good.write_text(json.dumps(changes))
+    status, _, err = cli("complete", request_id, "--changes", str(good))
+    assert status == 0, err
+    with Vault.open(settings) as vault:
+        assert vault.get("customers", record.id).values["name"] == "Ada"
+
+
+def test_complete_objection_with_purposes(cli: Invoke) -> None:
+    """--purpose names what is withdrawn; without it an objection is refused."""
+    request_id = _in_progress(cli, "objection")
+    assert cli("complete", request_id)[0] != 0
+    status, _, err = cli("complete", request_id, "--purpose", "marketing")
+    assert status == 0, err
+    assert '"purposes": ["marketing"]' in err

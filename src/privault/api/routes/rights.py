@@ -34,7 +34,6 @@ from privault.rights import (
     apply_gpc,
     approve,
     check_code,
-    complete,
     confirm_receipt,
     deny,
     extend,
@@ -46,6 +45,21 @@ from privault.rights import (
     request_history,
     send_code,
     verify_identity,
+)
+from privault.rights.fulfil import (
+    MEDIA_TYPES,
+    PACKAGE_KEY_LABEL,
+    Completion,
+    CompletionBody,
+    CompletionRead,
+    DownloadLinkRead,
+    FieldChange,
+    Fulfiller,
+    PackageFormat,
+    certificate_of,
+    complete_request,
+    download_package,
+    issue_link,
 )
 from privault.vault import Vault
 
@@ -349,13 +363,129 @@ def confirm(
                  request_id=request_id)  # fmt: skip
 
 
-@router.post("/v1/requests/{request_id}/complete", summary="Complete", responses=_FORBIDDEN)
+@router.post(
+    "/v1/requests/{request_id}/complete",
+    summary="Complete and fulfil",
+    responses={**_FORBIDDEN, 404: {"description": "No such request, or record to rectify."}},
+)
 def complete_(
+    request_id: RequestId,
+    vault: VaultDep,
+    db_session: SessionDep,
+    principal: PrincipalDep,
+    body: CompletionBody | None = None,
+) -> CompletionRead:
+    """Complete the request and do what it asks, all or nothing: access/portability build the
+    package (a single-use link is returned), erasure crypto-shreds and returns the signed
+    certificate, rectification applies ``changes``, restriction restricts processing,
+    objection and opt-out withdraw ``purposes``."""
+    _handler(vault, principal)
+    given = body or CompletionBody()
+    done = complete_request(
+        db_session=db_session,
+        fulfiller=Fulfiller.of(vault),
+        request_id=request_id,
+        at=vault.records.clock.now(),
+        actor=principal.key_id,
+        changes=None
+        if given.changes is None
+        else [FieldChange(c.collection, c.record_id, c.values) for c in given.changes],
+        purposes=given.purposes,
+        source="api",
+    )
+    return _completion(done)
+
+
+def _completion(done: Completion) -> CompletionRead:
+    link = done.link
+    return CompletionRead(
+        **_read(done.request).model_dump(),
+        download=None
+        if link is None
+        else DownloadLinkRead(token=link.token, url=link.path, expires_at=link.expires_at),
+        certificate=done.certificate,
+        done=done.done,
+    )
+
+
+@router.post(
+    "/v1/requests/{request_id}/package/links",
+    status_code=201,
+    summary="A new download link",
+    responses={**_FORBIDDEN, 409: {"description": "The request has no package."}},
+)
+def new_link(
     request_id: RequestId, vault: VaultDep, db_session: SessionDep, principal: PrincipalDep
-) -> RightsRequestRead:
-    """Record the request as answered."""
-    return _step(complete, vault=vault, db_session=db_session, principal=principal,
-                 request_id=request_id)  # fmt: skip
+) -> DownloadLinkRead:
+    """Issue another single-use link to the package of a completed access request."""
+    _handler(vault, principal)
+    link = issue_link(
+        db_session=db_session,
+        audit=vault.audit,
+        request_id=request_id,
+        at=vault.records.clock.now(),
+        actor=principal.key_id,
+    )
+    return DownloadLinkRead(token=link.token, url=link.path, expires_at=link.expires_at)
+
+
+@router.get(
+    "/v1/requests/{request_id}/package",
+    summary="Download the access package",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The package: JSON (see docs/access-package.schema.json), CSV or HTML.",
+            "content": {media: {} for media in MEDIA_TYPES.values()},
+        },
+        403: {"description": "The link was used already or has expired."},
+        404: {"description": "No such link for this request."},
+    },
+)
+def package(
+    request_id: RequestId,
+    vault: VaultDep,
+    db_session: SessionDep,
+    token: Annotated[
+        str, Query(min_length=1, max_length=64, description="The link's single-use token.")
+    ],
+    format_: Annotated[
+        PackageFormat, Query(alias="format", description="json, csv or html.")
+    ] = "json",
+) -> Response:
+    """The customer's package; the token is the credential and works once, until it expires."""
+    download = download_package(
+        db_session=db_session,
+        audit=vault.audit,
+        package_key=vault.keys.derived.derive(PACKAGE_KEY_LABEL),
+        request_id=request_id,
+        token=token,
+        fmt=format_,
+        at=vault.records.clock.now(),
+    )
+    headers = {
+        "Cache-Control": "no-store",
+        "Referrer-Policy": "no-referrer",
+        "X-Content-Type-Options": "nosniff",
+        # The page has no script and loads nothing; inline styles only.
+        "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
+        "Content-Disposition": ("inline" if format_ == "html" else "attachment")
+        + f'; filename="{download.filename}"',
+    }
+    return Response(download.content, media_type=download.media_type, headers=headers)
+
+
+@router.get(
+    "/v1/requests/{request_id}/certificate",
+    summary="The erasure certificate",
+    responses={**_FORBIDDEN, 404: {"description": "No erasure certificate for this request."}},
+)
+def certificate(
+    request_id: RequestId, vault: VaultDep, db_session: SessionDep, principal: PrincipalDep
+) -> dict[str, Any]:
+    """The signed erasure certificate, with the audit inclusion proof once checkpointed."""
+    _handler(vault, principal)
+    return certificate_of(db_session=db_session, audit=vault.audit, request_id=request_id)
 
 
 @router.get("/.well-known/gpc.json", summary="GPC support", tags=["privacy rights"])

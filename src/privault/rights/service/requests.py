@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
@@ -250,10 +251,16 @@ def deny(
 
 
 def complete(
-    *, db_session: Session, audit: AuditLog, request_id: str, at: datetime, actor: str
+    *,
+    db_session: Session,
+    audit: AuditLog,
+    request_id: str,
+    at: datetime,
+    actor: str,
+    fulfil: Callable[[RightsRequest], None] | None = None,
 ) -> RightsRequest:
-    """Record the request as answered."""
-    return move(
+    """Record the request as answered; ``fulfil`` performs it in the same transaction."""
+    request = move(
         db_session=db_session,
         audit=audit,
         request_id=request_id,
@@ -261,6 +268,9 @@ def complete(
         at=at,
         actor=actor,
     )
+    if fulfil is not None:
+        fulfil(request)
+    return request
 
 
 def extend(
