@@ -207,6 +207,15 @@ class AuthSettings(BaseModel):
         default=None,
         description="Header carrying the end user's address (set only behind a trusted proxy).",
     )
+    account_requests_per_hour: int = Field(
+        default=20,
+        ge=1,
+        le=100_000,
+        description=(
+            "Registrations and password-reset requests accepted per client address per hour "
+            "(per server process; the first 5 may come at once)."
+        ),
+    )
     totp_issuer: str = Field(default="privault", description="Issuer shown by authenticator apps.")
     recovery_codes: int = Field(default=10, ge=10, le=100, description="Recovery codes per set.")
     webauthn_rp_id: str | None = Field(

@@ -130,6 +130,10 @@ def create_app(settings: Settings, *, vault: Vault | None = None) -> FastAPI:
     app.state.rate_limiter = RateLimiter(
         rate_per_s=settings.server.rate_per_s, burst=settings.server.rate_burst
     )
+    per_hour = settings.auth.account_requests_per_hour
+    app.state.account_request_limiter = RateLimiter(
+        rate_per_s=per_hour / 3600, burst=min(5, per_hour)
+    )
 
     @app.exception_handler(RateLimitedError)
     async def _rate_limited(request: Request, exc: RateLimitedError) -> JSONResponse:

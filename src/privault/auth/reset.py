@@ -47,8 +47,17 @@ def parse_reset_token(token: str) -> ResetToken | None:
     match = _TOKEN.fullmatch(token.strip())
     if match is None:
         return None
-    mac = base64.urlsafe_b64decode(match.group(3) + "=")
-    return ResetToken(match.group(1), datetime.fromtimestamp(int(match.group(2)), UTC), mac)
+    encoded = match.group(3)
+    mac = base64.urlsafe_b64decode(encoded + "=")
+    # One spelling per token: a last character differing only in its unused bits decodes to
+    # the same MAC, and is refused rather than accepted as an alias.
+    if base64.urlsafe_b64encode(mac).rstrip(b"=").decode("ascii") != encoded:
+        return None
+    try:
+        expires_at = datetime.fromtimestamp(int(match.group(2)), UTC)
+    except (ValueError, OverflowError, OSError):  # a time past what datetime can hold
+        return None
+    return ResetToken(match.group(1), expires_at, mac)
 
 
 def reset_token_valid(parsed: ResetToken, *, key: bytes, password_hash: str, now: datetime) -> bool:

@@ -69,3 +69,26 @@ def test_moved_expiry_invalid() -> None:
     """Extending the expiry in the token breaks its MAC."""
     account, expires, mac = token().split(".")
     assert not valid(f"{account}.{int(expires) + 3600}.{mac}")
+
+
+def test_aliases_and_far_future_expiries_do_not_parse() -> None:
+    """Every spelling of the last character that decodes to the same MAC but the canonical one
+    is refused, and an expiry past year 9999 is malformed, not an error."""
+    from datetime import UTC, datetime, timedelta
+
+    from privault.auth.reset import make_reset_token, parse_reset_token
+
+    token = make_reset_token(
+        key=b"k" * 32,
+        account_id="acc_" + "1" * 32,
+        password_hash="h",
+        expires_at=datetime.now(UTC) + timedelta(minutes=30),
+    )
+    assert parse_reset_token(token) is not None
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    parsed = [parse_reset_token(token[:-1] + ch) for ch in alphabet if ch != token[-1]]
+    original = parse_reset_token(token)
+    assert original is not None
+    assert all(p is None or p.mac != original.mac for p in parsed)
+    account, _, mac = token.split(".")
+    assert parse_reset_token(f"{account}.999999999999.{mac}") is None

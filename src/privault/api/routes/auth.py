@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import math
 import threading
+import time
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Cookie, Path, Request, Response, status
 from fastapi.responses import JSONResponse
 
-from privault.api.deps import SessionDep, VaultDep
+from privault.api.deps import RateLimitedError, SessionDep, VaultDep
 from privault.api.errors import problem, status_for
+from privault.api.middleware import RateLimiter
 from privault.auth import (
     AccountKind,
     Authenticator,
@@ -99,6 +101,15 @@ def client_address(request: Request, vault: Vault) -> str:
     return request.client.host if request.client is not None else "unknown"
 
 
+def _limit_account_requests(request: Request, vault: Vault) -> None:
+    """Registrations and reset requests per client address: each sends mail or costs a hash,
+    so an address gets ``auth.account_requests_per_hour`` of them (429 with Retry-After)."""
+    limiter: RateLimiter = request.app.state.account_request_limiter
+    retry_after = limiter.check(client_address(request, vault), now=time.monotonic())
+    if retry_after is not None:
+        raise RateLimitedError(retry_after)
+
+
 def _refused(request: Request, auth: Authenticator, error: PrivaultError) -> JSONResponse:
     extra: dict[str, Any] = {}
     status_code = status_for(error)
@@ -161,6 +172,7 @@ def register(
     body: RegistrationCreate, request: Request, vault: VaultDep, db_session: SessionDep
 ) -> RegistrationRead | JSONResponse:
     """Create a customer account. The answer is the same if the address already has one."""
+    _limit_account_requests(request, vault)
     auth = authenticator(request, vault)
     try:
         auth.register(
@@ -360,6 +372,7 @@ def request_password_reset(
     body: PasswordResetRequest, request: Request, vault: VaultDep, db_session: SessionDep
 ) -> RegistrationRead:
     """Send a single-use reset token to the address if it has an account; same answer if not."""
+    _limit_account_requests(request, vault)
     authenticator(request, vault).request_password_reset(
         db_session=db_session, login=body.email, kind=AccountKind(body.account_kind)
     )
