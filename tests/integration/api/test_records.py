@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx2
 import pytest
@@ -474,3 +475,25 @@ def test_canary_never_reaches_the_audit_log(client: TestClient, opened: Vault) -
         assert secret not in dumped, secret
     assert "4111111111111111" not in dumped
     assert "4111 1111" not in dumped
+
+
+def test_racing_retries_store_one_record(client: TestClient, opened: Vault) -> None:
+    """Eight concurrent requests under one Idempotency-Key store one record: each answer is
+    the first one (replayed) or 409 idempotency_key_in_use, never a second record."""
+    headers = {**key_for(opened, "service"), "Idempotency-Key": "race-1"}
+    payload = {"subject_id": "C-RACE", "values": {"email": "race@example.com"}}
+
+    def post(_: int) -> httpx2.Response:
+        return client.post("/v1/collections/customers/records", headers=headers, json=payload)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(post, range(8)))
+    stored = [a for a in answers if a.status_code == 201]
+    assert stored, [a.status_code for a in answers]
+    assert {a.json()["id"] for a in stored} == {stored[0].json()["id"]}
+    for answer in answers:
+        if answer.status_code != 201:
+            assert answer.status_code == 409
+            assert answer.json()["code"] == "idempotency_key_in_use"
+    with opened.session() as db_session:
+        assert db_session.execute(text("SELECT count(*) FROM records")).scalar() == 1
