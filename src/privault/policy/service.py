@@ -227,18 +227,9 @@ def _detokenize_one(
         except PermissionDenied as exc:
             refusal = refusal or exc
             continue
-        try:
-            record = records.get(
-                db_session=db_session,
-                collection=match.collection,
-                record_id=match.record_id,
-                only=[match.field],
-            )
-        except NotFound:
-            continue  # deleted since it was resolved
-        value = record.values.get(match.field)
+        value = records.field_value(db_session=db_session, match=match)
         if value is None:
-            continue
+            continue  # deleted since it was resolved
         shown = render(
             decision.view,
             value,

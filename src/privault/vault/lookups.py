@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -118,14 +117,21 @@ class Lookups:
                 continue
             canonical = self.canonical(plan.type, value).encode()
             if kind is TokenKind.DETERMINISTIC:
-                key = self._deterministic.key(region, collection, name)
-                mac = hmac.new(key, canonical, hashlib.sha256).digest()[:_DTOKEN_BYTES]
-                stored[name] = f"tok_{region}_d_{_b32(mac)}"
+                token, mac = self._dtoken(region, collection, name, canonical)
+                stored[name] = token
                 rows.append((DTOKEN, name, mac))
             if plan.searchable:
                 key = self._blind.field_key(collection=collection, field=name)
                 rows.append((SEARCH, name, hmac.new(key, canonical, hashlib.sha256).digest()))
         return stored, rows
+
+    def _dtoken(
+        self, region: str, collection: str, field: str, canonical: bytes
+    ) -> tuple[str, bytes]:
+        """The deterministic token of a normalised value, and the digest stored for it."""
+        key = self._deterministic.key(region, collection, field)
+        mac = hmac.new(key, canonical, hashlib.sha256).digest()[:_DTOKEN_BYTES]
+        return f"tok_{region}_d_{_b32(mac)}", mac
 
     def value_token(self, *, region: str, field_type: str, value: str) -> str:
         """A token for a value found outside the vault (leak redaction), without storing it.
@@ -140,9 +146,7 @@ class Lookups:
         for collection, plans in self.plans.items():
             for plan in plans.values():
                 if plan.type == field_type and plan.token is TokenKind.DETERMINISTIC:
-                    key = self._deterministic.key(region, collection, plan.name)
-                    mac = hmac.new(key, canonical.encode(), hashlib.sha256).digest()
-                    return f"tok_{region}_d_{_b32(mac[:_DTOKEN_BYTES])}"
+                    return self._dtoken(region, collection, plan.name, canonical.encode())[0]
         message = f"{region}\x1f{field_type}\x1f{canonical}".encode()
         mac = hmac.new(self._unstored, message, hashlib.sha256).digest()
         return f"tok_{region}_x_{_b32(mac[:_DTOKEN_BYTES])}"
@@ -154,10 +158,10 @@ class Lookups:
         collection: str,
         record_id: str,
         fields: Iterable[str],
-        stored: str | None,
+        stored: Mapping[str, str],
     ) -> dict[str, str]:
         """The token of every field of a record (stored ones, else its pointer token)."""
-        kept: dict[str, str] = json.loads(stored) if stored else {}
+        kept = stored
         pointer = self.pointers.token
         return {
             name: kept.get(name)

@@ -7,9 +7,14 @@ HTTP layer has its own pydantic models built from these.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from privault.vault.repository import RecordRow
 
 
 @dataclass(frozen=True)
@@ -100,3 +105,6 @@ class TokenMatch:
     region: str
     field: str
     token: str
+    # The stored row when resolving already read it (pointer tokens), so reading the value
+    # does not load it again. Ciphertexts and a wrapped key only; never printed or compared.
+    row: RecordRow | None = dataclasses.field(default=None, repr=False, compare=False)

@@ -286,14 +286,9 @@ class Vault:
 
         def resolve(db_session: Session) -> tuple[TokenMatch, str]:
             for match in self.records.resolve_token(db_session=db_session, token=token):
-                record = self.records.get(
-                    db_session=db_session,
-                    collection=match.collection,
-                    record_id=match.record_id,
-                    only=[match.field],
-                )
-                if match.field in record.values:
-                    return match, record.values[match.field]
+                value = self.records.field_value(db_session=db_session, match=match)
+                if value is not None:
+                    return match, value
             raise NotFound("unknown token", code="token_not_found")
 
         found = self.audited(

@@ -119,7 +119,7 @@ class TestLookups:
         """Fields without a stored token get their pointer token."""
         tokens = lookups.tokens_of(
             region="eu", collection="customers", record_id=RECORD, fields=["name", "card"],
-            stored='{"card": "4111110000001111"}',
+            stored={"card": "4111110000001111"},
         )  # fmt: skip
         assert tokens["card"] == "4111110000001111"
         target = lookups.resolve_pointer(tokens["name"])

@@ -8,6 +8,7 @@ from typing import Final
 
 from sqlalchemy.orm import Session
 
+from privault.crypto import field_context_format
 from privault.errors import InvalidInput
 from privault.vault import repository
 from privault.vault.lookups import CARD, DTOKEN, SEARCH, dtoken_digest
@@ -32,7 +33,7 @@ class LookupMethods(ServiceBase):
             collection=record.collection,
             record_id=record.id,
             fields=record.values if fields is None else fields,
-            stored=json.dumps(record.stored_tokens) if record.stored_tokens else None,
+            stored=record.stored_tokens,
         )
 
     def resolve_token(  # noqa: PLR0911 - one early return per token kind and failure
@@ -69,8 +70,25 @@ class LookupMethods(ServiceBase):
                 region=row.region,
                 field=target.field,
                 token=token,
+                row=row,
             )
         ]
+
+    def field_value(self, *, db_session: Session, match: TokenMatch) -> str | None:
+        """Decrypt the one field a token or search names; None if it is gone meanwhile."""
+        row = match.row or repository.get_with_key(
+            db_session=db_session, collection=match.collection, record_id=match.record_id
+        )
+        if row is None:
+            return None
+        ciphertext = self._stored(row).get(match.field)
+        if ciphertext is None:
+            return None
+        values = self._row_cipher(row).decrypt_fields(
+            {match.field: ciphertext},
+            field_context_format(row.collection, row.id, row.subject_id),
+        )
+        return values[match.field]
 
     def _matches(
         self, db_session: Session, kind: str, digest: bytes, token: str | None
@@ -86,7 +104,7 @@ class LookupMethods(ServiceBase):
                     collection=hit.collection,
                     record_id=hit.record_id,
                     fields=[hit.field],
-                    stored=hit.tokens,
+                    stored=json.loads(hit.tokens) if hit.tokens else {},
                 )[hit.field]
             )
             matches.append(

@@ -147,7 +147,11 @@ class RecordService(LookupMethods):
                 r[2],
                 r[3],
                 self.lookups.tokens_of(
-                    region=r[3], collection=r[1], record_id=r[0], fields=values, stored=r[5]
+                    region=r[3],
+                    collection=r[1],
+                    record_id=r[0],
+                    fields=values,
+                    stored=json.loads(r[5]) if r[5] else {},
                 ),
             )
             for r, (_, values) in zip(batch.rows, batch.sources, strict=True)
