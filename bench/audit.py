@@ -20,7 +20,10 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+# The folder goes last on the path: bench/http.py would shadow the standard library's `http`.
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != _HERE]
+sys.path.append(str(_HERE))
 
 
 def audited_read(workdir: Path, reads: int) -> tuple[float, float]:

@@ -17,7 +17,10 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+# The folder goes last on the path: bench/http.py would shadow the standard library's `http`.
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != _HERE]
+sys.path.append(str(_HERE))
 
 
 def build_and_erase(customers: int, erasures: int, workdir: Path) -> list[float]:

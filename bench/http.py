@@ -434,6 +434,68 @@ def breakdown(home: Path, key: str, tokens: list[str], rounds: int = 2000) -> li
     return lines
 
 
+def drive_floor(
+    workdir: Path,
+    key: str,
+    env: dict[str, str],
+    *,
+    driver: WrkDriver | PythonDriver,
+    headers: dict[str, str],
+    singles: list[str],
+    connections: int,
+) -> Load:
+    """Serve the same-design floor (bench/http_floor.py) on a copy of the home and drive it."""
+    floor_db, secrets = floor_copy(workdir, key)
+    port = free_port()
+    command = [sys.executable, str(_HERE / "http_floor.py"), "--port", str(port),
+               "--db", str(floor_db), "--secrets", str(secrets)]  # fmt: skip
+    server = start(command, env, port)
+    try:
+        check_answer(port, headers, singles[0], tokens=1)
+        return driver.drive(port, server.pid, headers, singles, connections)
+    finally:
+        stop(server)
+
+
+def floor_copy(workdir: Path, key: str) -> tuple[Path, Path]:
+    """A copy of the measured database and the raw secrets the same-design floor needs."""
+    import hashlib
+    import hmac
+    import sqlite3
+
+    from tink.proto import aes_gcm_pb2
+
+    from privault.apikeys import HASH_KEY_LABEL
+    from privault.config import Settings
+    from privault.vault import Vault
+
+    settings = Settings(home=workdir / "home")
+    with Vault.open(settings) as vault:
+        derived = vault.keys.derived
+        keyset = vault.keys.masters._get("eu").keyset()
+        hash_key = derived.derive(HASH_KEY_LABEL)
+        secrets = {
+            "pointer_key": derived.derive("token/pointer/v1", length=64).hex(),
+            "masters": {
+                str(k.key_id): aes_gcm_pb2.AesGcmKey.FromString(k.key_data.value).key_value.hex()
+                for k in keyset.key
+            },
+            "api_hash_key": hash_key.hex(),
+            "api_key_hash": hmac.new(hash_key, key.encode(), hashlib.sha256).hexdigest(),
+            "pseudonym_key": derived.derive("audit-pseudonym/v1").hex(),
+            "purpose": PURPOSE,
+            "collection": "customers",
+            "field": FIELD,
+        }
+    copy = workdir / "floor.db"
+    with sqlite3.connect(settings.home / "privault.db") as source, sqlite3.connect(copy) as target:
+        source.backup(target)
+    secrets_path = workdir / "floor-secrets.json"
+    secrets_path.write_text(json.dumps(secrets))
+    secrets_path.chmod(0o600)
+    return copy, secrets_path
+
+
 def check_answer(port: int, headers: dict[str, str], body: str, *, tokens: int) -> None:
     """One request by hand: every token resolves to a value (else the figures mean nothing)."""
     import httpx
@@ -445,7 +507,8 @@ def check_answer(port: int, headers: dict[str, str], body: str, *, tokens: int) 
     )
     results = response.json().get("results", []) if response.status_code == 200 else []
     if len(results) != tokens or any(r.get("error") or not r.get("value") for r in results):
-        raise SystemExit(f"detokenize did not answer as expected: {response.status_code}")
+        detail = response.text[:300]
+        raise SystemExit(f"detokenize did not answer as expected: {response.status_code} {detail}")
 
 
 def parse_args() -> argparse.Namespace:
@@ -518,6 +581,10 @@ def main() -> None:
             )
         finally:
             stop(server)
+        results["same design"] = drive_floor(
+            workdir, key, env, driver=driver, headers=headers, singles=singles,
+            connections=args.connections,
+        )  # fmt: skip
         for label, extra in (("bare async", []), ("bare sync", ["--sync"])):
             port = free_port()
             command = [sys.executable, __file__, "--serve-bare", str(port), *extra]
@@ -547,8 +614,13 @@ def report(results: dict[str, Load], generator: str) -> None:
     single = results["privault single"].requests_per_s
     floor = results["bare async"].requests_per_s
     ratio = single / floor
+    same = results["same design"].requests_per_s
     print(
         f"  batch of {BATCH}     : {results['privault batch'].requests_per_s * BATCH:,.0f} tokens/s"
+    )
+    print(
+        f"  same-design floor: privault/floor (throughput) = {single / same:.2f} "
+        "(the design's own work done raw, same framework; not the issue's floor)"
     )
     print(
         f"  ratio single/bare (async): {ratio:.2f}; against bare sync: "

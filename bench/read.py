@@ -27,9 +27,12 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+# The folder goes last on the path: bench/http.py would shadow the standard library's `http`.
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != _HERE]
+sys.path.append(str(_HERE))
 
-from _common import customers_csv, ratio_line
+from _common import customers_csv, ratio_line  # noqa: E402 - after the path fix above
 
 FIELDS = ("email", "name", "phone", "address", "birth_date", "card")
 JOIN = (

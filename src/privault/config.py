@@ -71,6 +71,16 @@ class ServerSettings(BaseModel):
         default=200.0, gt=0, description="Requests per second per API key (per process)."
     )
     rate_burst: int = Field(default=400, ge=1, description="Burst allowance per API key.")
+    api_key_cache_s: float = Field(
+        default=1.0,
+        ge=0,
+        le=60,
+        description=(
+            "Seconds a server process recognises a key that authenticated from memory; a key "
+            "revoked by another process keeps working here for at most this long. 0 turns "
+            "the cache off."
+        ),
+    )
     max_body_bytes: int = Field(
         default=1 << 20, ge=1024, description="Larger request bodies are refused with 413."
     )
@@ -136,6 +146,41 @@ class RightsSettings(BaseModel):
     )
 
 
+class ConsentSettings(BaseModel):
+    """Consent notices and receipts."""
+
+    default_language: str = Field(
+        default="en",
+        pattern=r"^[a-z]{2,3}(-[A-Z][a-z]{3})?(-[A-Z]{2})?$",
+        description="BCP 47 language notices fall back to, and grants name when they name none.",
+    )
+    controller_name: str | None = Field(
+        default=None,
+        max_length=200,
+        description="Controller named in consent receipts; unset uses the data map's `shop`.",
+    )
+
+
+class RetentionSettings(BaseModel):
+    """The retention sweep, which deletes data past its data-map retention."""
+
+    enabled: bool = Field(
+        default=True, description="`privault serve` sweeps on a schedule (one process at a time)."
+    )
+    interval_s: float = Field(default=3600.0, gt=0, description="Seconds between scheduled sweeps.")
+    start_delay_s: float = Field(
+        default=60.0, ge=0, description="Seconds after server start before the first sweep."
+    )
+    batch_size: int = Field(
+        default=500, ge=1, le=10_000, description="Records examined per transaction."
+    )
+    lease_s: float = Field(
+        default=900.0,
+        ge=10,
+        description="A sweeper that stops renewing its lease this long is taken over.",
+    )
+
+
 class AuthSettings(BaseModel):
     """Customer and operator authentication (NIST SP 800-63B rev 4)."""
 
@@ -184,6 +229,9 @@ class AuthSettings(BaseModel):
     )
     password_reset_ttl_s: int = Field(
         default=1800, ge=60, le=86_400, description="How long a password-reset token works."
+    )
+    email_change_ttl_s: int = Field(
+        default=3600, ge=300, le=86_400, description="How long a login e-mail change code works."
     )
     free_failures: int = Field(
         default=5, ge=0, le=99, description="Consecutive failed logins without a delay."
@@ -244,6 +292,79 @@ class AuthSettings(BaseModel):
     )
 
 
+class WebhookEndpoint(BaseModel):
+    """One downstream system that receives signed request and erasure events."""
+
+    name: str = Field(
+        pattern=r"^[a-z][a-z0-9_-]{0,62}$", description="Name shown in delivery state."
+    )
+    url: str = Field(
+        pattern=r"^https?://[^\s]+$",
+        max_length=2000,
+        description="URL events are POSTed to (only configured URLs are ever called).",
+    )
+    secret: SecretStr | None = Field(
+        default=None, description="HMAC-SHA256 signing secret (or `secret_file`)."
+    )
+    secret_file: Path | None = Field(
+        default=None, description="File holding the signing secret (trailing newline ignored)."
+    )
+    events: list[str] = Field(
+        default_factory=lambda: ["*"],
+        description="Event types sent, with `*` wildcards (`request.*`, `erasure.completed`).",
+    )
+
+
+class WebhookSettings(BaseModel):
+    """Outgoing webhooks: signed events, retried with backoff from the database."""
+
+    endpoints: list[WebhookEndpoint] = Field(
+        default_factory=list, description="Where events go (JSON list in the environment)."
+    )
+    max_attempts: int = Field(
+        default=8, ge=1, le=50, description="Attempts after which a delivery is dead."
+    )
+    backoff_base_s: float = Field(
+        default=30.0, gt=0, description="Delay before the second attempt; doubles per attempt."
+    )
+    backoff_max_s: float = Field(default=21_600.0, gt=0, description="Cap of the delay.")
+    timeout_s: float = Field(default=10.0, gt=0, le=120, description="HTTP timeout per attempt.")
+    lease_s: float = Field(
+        default=120.0, gt=0, description="A claimed delivery not settled this long is retried."
+    )
+    poll_interval_s: float = Field(
+        default=5.0, gt=0, description="How often `privault serve` looks for due deliveries."
+    )
+    deliver_in_server: bool = Field(
+        default=True, description="`privault serve` delivers in the background."
+    )
+
+
+class ShopifySettings(BaseModel):
+    """Shopify's mandatory privacy webhooks: data requests, customer and shop redaction."""
+
+    app_secret: SecretStr | None = Field(
+        default=None, description="The app's client secret, which signs webhooks (or the file)."
+    )
+    app_secret_file: Path | None = Field(
+        default=None, description="File holding the app's client secret."
+    )
+    shop_domain: str | None = Field(
+        default=None,
+        pattern=r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$",
+        description="The shop served (`shop.myshopify.com`); other shops are refused.",
+    )
+    regime: Literal["gdpr", "ccpa"] | None = Field(
+        default=None, description="Regime of opened requests (default: rights.default_regime)."
+    )
+    max_body_bytes: int = Field(
+        default=262_144, ge=1024, le=1 << 20, description="Larger webhook bodies are refused."
+    )
+    redact_batch_size: int = Field(
+        default=500, ge=1, le=10_000, description="Customers per transaction of shop/redact."
+    )
+
+
 class Settings(BaseSettings):
     """Everything privault reads from its environment."""
 
@@ -262,6 +383,10 @@ class Settings(BaseSettings):
     audit: AuditSettings = Field(default_factory=AuditSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
     rights: RightsSettings = Field(default_factory=RightsSettings)
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
+    consent: ConsentSettings = Field(default_factory=ConsentSettings)
+    webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
+    shopify: ShopifySettings = Field(default_factory=ShopifySettings)
     log_level: str = Field(default="INFO", description="Log level of privault's own logger.")
 
     @property

@@ -22,19 +22,27 @@ from privault.api.middleware import (
     SecurityHeadersMiddleware,
     rate_limited,
 )
+from privault.api.routes import admin as admin_routes
 from privault.api.routes import audit as audit_routes
 from privault.api.routes import auth as auth_routes
 from privault.api.routes import consent as consent_routes
 from privault.api.routes import records as records_routes
 from privault.api.routes import rights as rights_routes
+from privault.api.routes import shopify as shopify_routes
 from privault.api.routes import tokens as tokens_routes
+from privault.api.routes import webhooks as webhooks_routes
+from privault.apikeys import ApiKeyCache
 from privault.audit import audit_size, checkpointed_size
 from privault.auth import AuthKeys
 from privault.config import Settings
 from privault.db import SCHEMA_REVISION
 from privault.errors import PrivaultError
-from privault.rights import outbox_code_sender
+from privault.integrations.shopify import ShopifyConfig, shop_redact_task
+from privault.integrations.shopify import config_of as shopify_config
+from privault.retention import RetentionScheduler
+from privault.rights import outbox_code_sender, retained_purger
 from privault.vault import Vault
+from privault.webhooks import DeliveryWorker
 
 logger = logging.getLogger("privault.api")
 
@@ -83,18 +91,53 @@ class Checkpointer:
             logger.error("audit checkpoint failed: %s", exc.code)
 
     def _run(self) -> None:
-        with self._vault.session() as db_session:
-            last_size = checkpointed_size(db_session=db_session)
+        last_size: int | None = None
         last_time = time.monotonic()
         while not self._stop.wait(min(1.0, self._every_s)):
-            with self._vault.session() as db_session:
-                size = audit_size(db_session=db_session)
+            try:
+                # A read-only look: on SQLite it does not queue for the write lock.
+                with self._vault.database.read_session() as db_session:
+                    if last_size is None:
+                        last_size = checkpointed_size(db_session=db_session)
+                    size = audit_size(db_session=db_session)
+            except PrivaultError as exc:
+                # A database that fails for a while must not end the thread for good.
+                logger.error("audit checkpoint watch failed: %s", exc.code)
+                continue
             due = size - last_size >= self._every_events or (
                 size > last_size and time.monotonic() - last_time >= self._every_s
             )
             if due:
                 self._sign()
                 last_size, last_time = size, time.monotonic()
+
+
+def _deliverer(
+    vault: Vault, settings: Settings, shopify: ShopifyConfig | None
+) -> DeliveryWorker | None:
+    """The started background loop of webhooks (and shop/redact batches), unless turned off."""
+    if not settings.webhooks.deliver_in_server:
+        return None
+    tasks = []
+    if shopify is not None:
+        tasks.append(
+            shop_redact_task(
+                sessions=vault.session,
+                audit=vault.audit,
+                config=shopify,
+                clock=vault.records.clock,
+                read_sessions=vault.database.read_session,
+            )
+        )
+    worker = DeliveryWorker(
+        sessions=vault.session,
+        settings=settings.webhooks,
+        clock=vault.records.clock,
+        tasks=tasks,
+        read_sessions=vault.database.read_session,
+    )
+    worker.start()
+    return worker
 
 
 def create_app(settings: Settings, *, vault: Vault | None = None) -> FastAPI:
@@ -113,9 +156,27 @@ def create_app(settings: Settings, *, vault: Vault | None = None) -> FastAPI:
             )
         checkpointer = Checkpointer(app.state.vault, settings)
         checkpointer.start()
+        # Signed outgoing webhooks and Shopify's shop/redact batches run from the database;
+        # deliveries are claimed by compare-and-set, so several processes may all run this.
+        app.state.shopify = shopify_config(settings)
+        deliverer = _deliverer(app.state.vault, settings, app.state.shopify)
+        # Every server process schedules sweeps; a database lease lets one sweep at a time.
+        sweeper = (
+            RetentionScheduler(
+                app.state.vault, settings.retention, also=retained_purger(app.state.vault)
+            )
+            if settings.retention.enabled
+            else None
+        )
+        if sweeper is not None:
+            sweeper.start()
         try:
             yield
         finally:
+            if deliverer is not None:
+                deliverer.stop()
+            if sweeper is not None:
+                sweeper.stop()
             checkpointer.stop()
             if own:
                 app.state.vault.close()
@@ -127,6 +188,7 @@ def create_app(settings: Settings, *, vault: Vault | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     errors.install(app)
+    app.state.api_key_cache = ApiKeyCache(settings.server.api_key_cache_s)
     app.state.rate_limiter = RateLimiter(
         rate_per_s=settings.server.rate_per_s, burst=settings.server.rate_burst
     )
@@ -144,7 +206,10 @@ def create_app(settings: Settings, *, vault: Vault | None = None) -> FastAPI:
     app.include_router(consent_routes.router)
     app.include_router(audit_routes.router)
     app.include_router(auth_routes.router)
+    app.include_router(admin_routes.router)
     app.include_router(rights_routes.router)
+    app.include_router(shopify_routes.router)
+    app.include_router(webhooks_routes.router)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.server.max_body_bytes)
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.server.tls_cert is not None)
 

@@ -1,21 +1,25 @@
 """Dependencies of the HTTP routes: the vault, the request's transaction, the caller.
 
-The request-scoped session is the one commit point of a request: it commits when the route
-returns and rolls back when it raises.
+The request's session is its one commit point: it commits when the route returns, before the
+answer is sent, and rolls back when the route raises.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Header, Path, Request
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from privault.api.middleware import RateLimiter
-from privault.apikeys import HASH_KEY_LABEL, authenticate
+from privault.apikeys import HASH_KEY_LABEL, ApiKeyCache, ApiKeyRead, authenticate
 from privault.audit import AuditRecord
+from privault.db import commit
 from privault.errors import Unauthenticated, Unavailable
 from privault.policy import Principal
 from privault.vault import Vault
@@ -40,43 +44,55 @@ async def get_vault(request: Request) -> Vault:
 VaultDep = Annotated[Vault, Depends(get_vault)]
 
 
-def get_session(vault: VaultDep) -> Iterator[Session]:
-    """The request's transaction."""
-    with vault.database.session() as db_session:
+async def get_session(vault: VaultDep) -> AsyncIterator[Session]:
+    """The request's transaction, committed when the route returns and before the answer goes.
+
+    Scoped to the route function (below): with FastAPI's default scope the commit would run
+    after the response was sent, so a read could reach the caller while the audit event that
+    records it failed to commit. Async, so that a request costs no thread-pool hop here: making
+    a session does no I/O, and a route that commits itself (:func:`finish`) leaves nothing to
+    do at the end; otherwise the commit or rollback runs in the thread pool.
+    """
+    db_session = vault.database.sessions()
+    try:
         yield db_session
+        if db_session.in_transaction():
+            await run_in_threadpool(commit, db_session)
+    except OperationalError as exc:
+        await run_in_threadpool(db_session.rollback)
+        raise Unavailable(
+            f"database unavailable ({type(exc.orig).__name__})", code="database_unavailable"
+        ) from exc
+    except BaseException:
+        if db_session.in_transaction():
+            await run_in_threadpool(db_session.rollback)
+        raise
+    finally:
+        db_session.close()
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
-def get_principal(
-    request: Request,
-    vault: VaultDep,
-    db_session: SessionDep,
-    authorization: Annotated[
-        str | None,
-        Header(description="`Bearer pvk_...`: an API key made with `privault apikey create`."),
-    ] = None,
-) -> Principal:
-    """The caller, from the API key in ``Authorization: Bearer``; refusals are audited."""
-    # Only the Bearer scheme (case-insensitive, RFC 9110 11.1) carries a key; a bare key or
-    # another scheme is refused like a wrong key.
-    scheme, _, credentials = (authorization or "").strip().partition(" ")
-    presented = credentials.strip() if scheme.lower() == "bearer" else ""
+def finish(db_session: Session) -> None:
+    """Commit the request's transaction inside the route (its worker thread), before answering.
+
+    For the hot read routes: the data they return leaves only once its audit events are stored,
+    and the dependency's exit then has nothing left to do (no second thread-pool hop).
+    """
+    commit(db_session)
+
+
+def _authenticate(request: Request, vault: Vault, presented: str, at: datetime) -> ApiKeyRead:
+    """The key from the database, in a transaction of its own; a refusal is audited."""
     hash_key: bytes = request.app.state.api_key_hash_key
     try:
-        # In the request's own transaction: one transaction per request.
-        key = authenticate(
-            db_session=db_session,
-            hash_key=hash_key,
-            presented=presented,
-            at=vault.records.clock.now(),
-        )
+        with vault.database.session() as db_session:
+            return authenticate(
+                db_session=db_session, hash_key=hash_key, presented=presented, at=at
+            )
     except Unauthenticated:
-        # The request's transaction is rolled back first (on SQLite it may hold the write
-        # lock the refusal's own transaction needs). The route's template is logged, never
-        # the path: paths carry customer ids.
-        db_session.rollback()
+        # The route's template is logged, never the path: paths carry customer ids.
         route = request.scope.get("route")
         with vault.database.session() as refusal_session:
             vault.audit.record(
@@ -92,6 +108,33 @@ def get_principal(
                 ),
             )
         raise
+
+
+async def get_principal(
+    request: Request,
+    vault: VaultDep,
+    authorization: Annotated[
+        str | None,
+        Header(description="`Bearer pvk_...`: an API key made with `privault apikey create`."),
+    ] = None,
+) -> Principal:
+    """The caller, from the API key in ``Authorization: Bearer``; refusals are audited.
+
+    A key that authenticated in the last ``server.api_key_cache_s`` seconds is recognised from
+    this process's memory (:class:`~privault.apikeys.ApiKeyCache`); otherwise the database is
+    asked in the thread pool, in a transaction of the key's own.
+    """
+    # Only the Bearer scheme (case-insensitive, RFC 9110 11.1) carries a key; a bare key or
+    # another scheme is refused like a wrong key.
+    scheme, _, credentials = (authorization or "").strip().partition(" ")
+    presented = credentials.strip() if scheme.lower() == "bearer" else ""
+    hash_key: bytes = request.app.state.api_key_hash_key
+    cache: ApiKeyCache = request.app.state.api_key_cache
+    at = vault.records.clock.now()
+    key = cache.lookup(hash_key=hash_key, presented=presented, at=at)
+    if key is None:
+        key = await run_in_threadpool(_authenticate, request, vault, presented, at)
+        cache.remember(hash_key=hash_key, presented=presented, key=key)
     limiter: RateLimiter = request.app.state.rate_limiter
     retry_after = limiter.check(key.id, now=time.monotonic())
     if retry_after is not None:

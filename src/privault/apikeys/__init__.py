@@ -6,6 +6,7 @@ flush never commit). Only a keyed hash of a key is stored; see ``docs/api-keys.m
 
 from __future__ import annotations
 
+from privault.apikeys.cache import ApiKeyCache
 from privault.apikeys.models import ApiKey
 from privault.apikeys.schemas import ApiKeyRead, CreatedApiKey
 from privault.apikeys.service import (
@@ -24,6 +25,7 @@ __all__ = [
     "KEY_PREFIX",
     "LAST_USED_GRANULARITY",
     "ApiKey",
+    "ApiKeyCache",
     "ApiKeyRead",
     "CreatedApiKey",
     "authenticate",

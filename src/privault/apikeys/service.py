@@ -94,8 +94,17 @@ def _check_at(at: datetime) -> datetime:
     return at
 
 
-def _hash(hash_key: bytes, key: str) -> bytes:
+def key_hash(hash_key: bytes, key: str) -> bytes:
+    """The keyed hash stored for a key (HMAC-SHA256 of the whole ``pvk_...`` text)."""
     return hmac.new(hash_key, key.encode("ascii"), hashlib.sha256).digest()
+
+
+def key_id_of(presented: str) -> str | None:
+    """The id of a well-formed key (the 12 hex digits after ``pvk_``), else None."""
+    if not isinstance(presented, str) or len(presented) != _KEY_LENGTH:
+        return None
+    match = _KEY_FORMAT.fullmatch(presented)
+    return match.group(1) if match else None
 
 
 def _subset(
@@ -175,7 +184,7 @@ def create_api_key(
         role=role,
         purposes=checked_purposes,
         regions=checked_regions,
-        secret_hash=_hash(hash_key, key),
+        secret_hash=key_hash(hash_key, key),
         created_at=at,
         last_used_at=None,
         revoked_at=None,
@@ -195,16 +204,15 @@ def authenticate(
     """
     hash_key = _check_hash_key(hash_key)
     at = _check_at(at)
-    well_formed = isinstance(presented, str) and len(presented) == _KEY_LENGTH
-    match = _KEY_FORMAT.fullmatch(presented) if well_formed else None
-    if match is None:
+    key_id = key_id_of(presented)
+    if key_id is None:
         # The format is public, so skipping the lookup reveals nothing; the HMAC keeps the
         # crypto work equal anyway.
-        hmac.compare_digest(_hash(hash_key, KEY_PREFIX), _NO_SUCH_HASH)
+        hmac.compare_digest(key_hash(hash_key, KEY_PREFIX), _NO_SUCH_HASH)
         raise Unauthenticated(_BAD_KEY, code="bad_api_key")
-    record = repository.get_for_auth(db_session=db_session, key_id=match.group(1))
+    record = repository.get_for_auth(db_session=db_session, key_id=key_id)
     expected = bytes(record.secret_hash) if record is not None else _NO_SUCH_HASH
-    if not hmac.compare_digest(_hash(hash_key, presented), expected):
+    if not hmac.compare_digest(key_hash(hash_key, presented), expected):
         raise Unauthenticated(_BAD_KEY, code="bad_api_key")
     if record is None or record.revoked_at is not None:
         raise Unauthenticated(_BAD_KEY, code="bad_api_key")

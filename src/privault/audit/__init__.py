@@ -36,12 +36,12 @@ from privault.audit.rules import AuditRecord
 from privault.audit.service import (
     AccessEntry,
     AuditLog,
-    VerifyReport,
     audit_size,
     checkpointed_size,
     note_datamap,
     remember_datamap,
 )
+from privault.audit.verify import VerifyReport
 
 __all__ = [
     "EMPTY_ROOT",

@@ -9,7 +9,7 @@ import json
 import os
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 from sqlalchemy.orm import Session
 
 from privault.audit import repository
-from privault.audit.checkpoint import Checkpoint, CheckpointSigner, verify_checkpoint
+from privault.audit.checkpoint import Checkpoint, CheckpointSigner
 from privault.audit.merkle import (
     CompactTree,
     consistency_proof,
@@ -33,34 +33,14 @@ from privault.audit.rules import (
     OUTCOMES,
     AuditRecord,
     canonical_event,
-    canonical_row,
     names_json,
 )
+from privault.audit.verify import VerifyReport, verify_log
 from privault.common.clock import Clock, SystemClock
 from privault.errors import IntegrityViolation, InvalidInput, NotFound
 
 SessionScope = Callable[[], contextlib.AbstractContextManager[Session]]
 ORIGIN = "privault audit log"
-
-
-@dataclass
-class VerifyReport:
-    """The outcome of ``privault audit verify``."""
-
-    events: int = 0
-    checkpoints: int = 0
-    external: int = 0
-    problems: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        """True when nothing was found wrong."""
-        return not self.problems
-
-    @property
-    def first_problem(self) -> str | None:
-        """The first bad entry found, in log order."""
-        return self.problems[0] if self.problems else None
 
 
 def event_bytes(event: AuditEvent | tuple[Any, ...]) -> bytes:
@@ -309,100 +289,12 @@ class AuditLog:
 
     # -- verification -------------------------------------------------------------------------
 
-    def _checkpoint_roots(
-        self, *, db_session: Session, report: VerifyReport
-    ) -> dict[int, tuple[bytes, str]]:
-        """Root expected at each checkpointed size, from every copy that verifies."""
-        expected: dict[int, tuple[bytes, str]] = {}
-        for row in repository.checkpoints(db_session=db_session):
-            report.checkpoints += 1
-            parsed = _parse_stored(row)
-            if parsed is None or not verify_checkpoint(parsed, self.public_key):
-                report.problems.append(
-                    f"checkpoint at tree size {row.tree_size} (database): signature or "
-                    "contents do not verify"
-                )
-                continue
-            expected[row.tree_size] = (parsed.root_hash, "database")
-        for path, parsed in self.external_checkpoints():
-            report.external += 1
-            if parsed is None or not verify_checkpoint(parsed, self.public_key):
-                report.problems.append(f"external checkpoint {path.name}: does not verify")
-                continue
-            seen = expected.get(parsed.tree_size)
-            if seen is not None and seen[0] != parsed.root_hash:
-                report.problems.append(
-                    f"checkpoint at tree size {parsed.tree_size}: the database copy and "
-                    f"{path.name} disagree"
-                )
-            expected[parsed.tree_size] = (parsed.root_hash, path.name)
-        return expected
-
     def verify(
         self, *, db_session: Session, progress: Callable[[int], None] | None = None
     ) -> VerifyReport:
-        """Recompute the tree from the stored events and check it against every checkpoint.
-
-        Checks: contiguous indexes from 0; each event's stored hash matches its contents; the
-        root at each checkpoint's size matches the checkpoint; every checkpoint's signature;
-        database and external copies agree; the head matches the events.
-        """
-        report = VerifyReport()
-        expected = self._checkpoint_roots(db_session=db_session, report=report)
-        tree = CompactTree()
-        count = 0
-        pending: list[bytes] = []
-        extend = tree.extend
-        leaf_hasher = hashlib.sha256(b"\x00").copy  # RFC 9162 leaf prefix, hashed once
-        for event in repository.iter_events(db_session=db_session):
-            index, event_id, stored = event[0], event[1], bytes(event[13])
-            if index != count:
-                report.problems.append(
-                    f"event at index {count}: missing (next stored index is {index})"
-                    if index > count
-                    else f"event at index {index}: out of order"
-                )
-                break
-            hasher = leaf_hasher()
-            hasher.update(canonical_row(event))
-            digest = hasher.digest()
-            if digest != stored:
-                report.problems.append(
-                    f"event {event_id} at index {count}: its contents do not match its hash"
-                )
-            pending.append(digest)
-            count += 1
-            want = expected.get(count)
-            if want is not None:
-                extend(pending)
-                pending.clear()
-                if want[0] != tree.root():
-                    report.problems.append(
-                        f"checkpoint at tree size {count} ({want[1]}): the events up to index "
-                        f"{count - 1} do not produce its root"
-                    )
-            if count % 10_000 == 0:
-                extend(pending)
-                pending.clear()
-                if progress is not None:
-                    progress(10_000)
-        extend(pending)
-        if progress is not None:
-            progress(count % 10_000)
-        report.events = count
-        beyond = sorted(size for size in expected if size > count)
-        if beyond:
-            report.problems.append(
-                f"the log holds {count} events but a checkpoint covers {beyond[-1]}: "
-                "events were removed from the end"
-            )
-        head = repository.head_tree(db_session=db_session)
-        if head.size != count or (count and head.root() != tree.root()):
-            report.problems.append(
-                f"the log's head says {head.size} events with another root than the "
-                f"{count} stored events give"
-            )
-        return report
+        """Recompute the tree from the stored events and check it against every checkpoint
+        (see :func:`privault.audit.verify.verify_log`)."""
+        return verify_log(self, db_session=db_session, progress=progress)
 
 
 def tree_root(hashes: list[bytes]) -> bytes:
@@ -410,16 +302,6 @@ def tree_root(hashes: list[bytes]) -> bytes:
     tree = CompactTree()
     tree.extend(hashes)
     return tree.root()
-
-
-def _parse_stored(row: AuditCheckpoint) -> Checkpoint | None:
-    try:
-        parsed = Checkpoint.from_text(row.text)
-    except InvalidInput:
-        return None
-    if parsed.tree_size != row.tree_size or parsed.root_hash != bytes(row.root_hash):
-        return None
-    return parsed
 
 
 def note_datamap(log: AuditLog, *, db_session: Session, datamap_hash: str, actor: str) -> bool:

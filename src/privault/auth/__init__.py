@@ -33,6 +33,7 @@ from privault.auth.passwords import (
     check_password,
     normalise_password,
 )
+from privault.auth.permissions import OPERATOR_PERMISSIONS, OperatorAction, operator_may
 from privault.auth.recovery import (
     RECOVERY_CODE_BITS,
     generate_recovery_codes,
@@ -72,6 +73,7 @@ from privault.auth.totp import (
 __all__ = [
     "DEFAULT_ADDRESS_LIMITS",
     "DEFAULT_MAX_PASSWORD_LENGTH",
+    "OPERATOR_PERMISSIONS",
     "RECOVERY_CODE_BITS",
     "AccountKind",
     "Argon2Parameters",
@@ -86,6 +88,7 @@ __all__ = [
     "LockedError",
     "NewOperator",
     "Notification",
+    "OperatorAction",
     "OperatorRole",
     "PasswordHasher",
     "PasswordPolicy",
@@ -122,6 +125,7 @@ __all__ = [
     "normalise_login",
     "normalise_password",
     "normalise_recovery_code",
+    "operator_may",
     "provisioning_uri",
     "read_message",
     "totp_step",

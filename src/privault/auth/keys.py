@@ -89,6 +89,11 @@ class AuthKeys:
         """What is stored of a session token."""
         return hmac.new(self.session, token.encode("utf-8", "replace"), hashlib.sha256).digest()
 
+    def email_code_hash_of(self, code: str) -> bytes:
+        """What is stored of an e-mail change confirmation code (its own HMAC domain)."""
+        message = b"email-change\x00" + code.encode("utf-8", "replace")
+        return hmac.new(self.reset, message, hashlib.sha256).digest()
+
     def seal_login(self, account_id: str, login: str) -> bytes:
         """Encrypt a login name for one account."""
         return _seal(self.login_seal, login.encode(), _aad("login", account_id))

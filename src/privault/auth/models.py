@@ -264,3 +264,23 @@ class WebAuthnChallenge(Base):
         CheckConstraint(_one_of("ceremony", WebAuthnCeremony), name="ceremony"),
         Index("ix_auth_webauthn_challenges_expires_at", "expires_at"),
     )
+
+
+class EmailChange(Base):
+    """A requested change of an account's login address, waiting for the code sent to the new
+    address: one per account, single use (deleted when used), stored as a keyed hash."""
+
+    __tablename__ = "auth_email_changes"
+
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    account_id: Mapped[str] = mapped_column(
+        String(ID_LENGTH), ForeignKey("auth_accounts.id", ondelete="CASCADE")
+    )
+    code_hash: Mapped[bytes] = mapped_column(LargeBinary(DIGEST_LENGTH))
+    # The new address as the account will hold it: its lookup HMAC and its sealed form.
+    new_login_ref: Mapped[bytes] = mapped_column(LargeBinary(DIGEST_LENGTH))
+    new_login_ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (UniqueConstraint("account_id"),)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from privault.auth.models import (
     Account,
     AuthSession,
+    EmailChange,
     LoginFailure,
     LoginThrottle,
     OutboxMessage,
@@ -42,6 +43,46 @@ def login_ref_taken(*, db_session: Session, login_ref: bytes) -> bool:
     """Whether an account already uses this login name."""
     found = db_session.scalar(select(Account.id).where(Account.login_ref == login_ref))
     return found is not None
+
+
+# --- login e-mail changes --------------------------------------------------------------------
+
+
+def replace_email_change(*, db_session: Session, change: EmailChange) -> None:
+    """Store an account's pending e-mail change, dropping any earlier one (and expired ones)."""
+    db_session.execute(
+        delete(EmailChange).where(
+            (EmailChange.account_id == change.account_id)
+            | (EmailChange.expires_at <= change.created_at)
+        )
+    )
+    db_session.add(change)
+    db_session.flush()
+
+
+def drop_email_changes(*, db_session: Session, account_id: str) -> None:
+    """Forget an account's pending e-mail change, if any."""
+    db_session.execute(delete(EmailChange).where(EmailChange.account_id == account_id))
+
+
+def claim_email_change(
+    *, db_session: Session, account_id: str, code_hash: bytes, at: datetime
+) -> tuple[bytes, bytes] | None:
+    """Use up the account's live pending change if ``code_hash`` is its code: (new login ref,
+    new sealed login), or None. One conditional DELETE, so a code works once across processes."""
+    row = db_session.execute(
+        select(EmailChange.id, EmailChange.new_login_ref, EmailChange.new_login_ciphertext).where(
+            EmailChange.account_id == account_id,
+            EmailChange.code_hash == code_hash,
+            EmailChange.expires_at > at,
+        )
+    ).one_or_none()
+    if row is None:
+        return None
+    deleted = db_session.execute(delete(EmailChange).where(EmailChange.id == row[0]))
+    if int(getattr(deleted, "rowcount", 0) or 0) != 1:
+        return None
+    return bytes(row[1]), bytes(row[2])
 
 
 # --- throttle --------------------------------------------------------------------------------

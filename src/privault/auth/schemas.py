@@ -214,3 +214,46 @@ class WebAuthnRegisteredRead(BaseModel):
     recovery_codes: list[str] | None = Field(
         default=None, description="Shown once, when this is the first second factor."
     )
+
+
+class WebAuthnStepUpCreate(WebAuthnResponseCreate):
+    """A security key's answer to a step-up challenge, with the password or without it."""
+
+    password: str | None = Field(
+        default=None,
+        max_length=_MAX_SECRET_INPUT,
+        description="The current password; without it the key must verify its user (PIN or "
+        "biometric).",
+    )
+
+
+class EmailChangeCreate(BaseModel):
+    """A new login address; the password (and code) unless the session stepped up recently."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    new_email: str = Email
+    password: str | None = Field(
+        default=None,
+        max_length=_MAX_SECRET_INPUT,
+        description="The current password: needed unless the session re-authenticated within "
+        "the step-up window.",
+    )
+    code: str | None = Field(
+        default=None, max_length=64, description="A TOTP code, with the password, if the "
+        "account has an authenticator app.",
+    )  # fmt: skip
+
+
+class EmailChangeConfirm(BaseModel):
+    """The code sent to the new address."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(min_length=1, max_length=64, description="The code from the message.")
+
+
+class EmailChangedRead(BaseModel):
+    """The login address is changed; other sessions ended."""
+
+    status: Literal["changed"] = "changed"

@@ -17,12 +17,16 @@ from privault.audit import cli as audit_cli
 from privault.auth import cli as auth_cli
 from privault.common.cli import err, operator_actor, out, settings_of
 from privault.config import Settings
+from privault.consent import cli as consent_cli
 from privault.crypto import cli as keys_cli
 from privault.datamap import load_datamap
 from privault.dlp import cli as dlp_cli
+from privault.retention import cli as retention_cli
 from privault.rights import cli as rights_cli
+from privault.rights.retained import cli as retained_cli
 from privault.tls import cli as tls_cli
 from privault.vault import cli as vault_cli
+from privault.webhooks import cli as webhooks_cli
 
 app = typer.Typer(
     name="privault",
@@ -221,7 +225,13 @@ app.add_typer(apikeys_cli.app, name="apikey")
 app.add_typer(auth_cli.app, name="operator")
 app.add_typer(tls_cli.app, name="tls")
 app.add_typer(rights_cli.app, name="requests")
+app.add_typer(webhooks_cli.app, name="webhooks")
+app.add_typer(consent_cli.app, name="consent")
+app.add_typer(retained_cli.app, name="retained")
+app.add_typer(retention_cli.retention_app, name="retention")
+app.add_typer(retention_cli.hold_app, name="hold")
 app.command("scan")(dlp_cli.scan_command)
+app.command("erase")(rights_cli.erase_command)
 vault_cli.register(app)
 
 

@@ -6,11 +6,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from privault.consent.models import ConsentEvent, ConsentState, SubjectRestriction
+from privault.consent.models import ConsentEvent, ConsentNotice, ConsentState, SubjectRestriction
 from privault.db.bulk import PreparedSelect
 
 _CHUNK = 500
@@ -99,6 +99,85 @@ def list_events(*, db_session: Session, subject_id: str) -> list[ConsentEvent]:
             .order_by(ConsentEvent.at, ConsentEvent.id)
         )
     )
+
+
+def latest_event(*, db_session: Session, subject_id: str, purpose: str) -> ConsentEvent | None:
+    """The subject's latest event for a purpose, by time (the one the state reflects)."""
+    return db_session.scalars(
+        select(ConsentEvent)
+        .where(ConsentEvent.subject_id == subject_id, ConsentEvent.purpose == purpose)
+        .order_by(ConsentEvent.at.desc(), ConsentEvent.id.desc())
+        .limit(1)
+    ).first()
+
+
+def get_event(*, db_session: Session, event_id: str) -> ConsentEvent | None:
+    """One consent event by id."""
+    return db_session.get(ConsentEvent, event_id)
+
+
+_states = ConsentState.__table__
+_HAS_WITHDRAWN = PreparedSelect(
+    select(_states.c.purpose).where(
+        _states.c.subject_id == bindparam("subject"),
+        _states.c.purpose == bindparam("purpose"),
+        _states.c.granted.is_(False),
+    )
+)
+
+
+def has_withdrawn(*, db_session: Session, subject_id: str, purpose: str) -> bool:
+    """Whether the subject's current state for the purpose is a withdrawal (a prepared select)."""
+    return _HAS_WITHDRAWN.first(db_session, subject=subject_id, purpose=purpose) is not None
+
+
+def add_notice(*, db_session: Session, notice: ConsentNotice) -> None:
+    """Insert one notice text."""
+    db_session.add(notice)
+    db_session.flush()
+
+
+def get_notice(
+    *, db_session: Session, purpose: str, version: str, language: str
+) -> ConsentNotice | None:
+    """The text of one version of a purpose's notice in one language."""
+    return db_session.scalars(
+        select(ConsentNotice).where(
+            ConsentNotice.purpose == purpose,
+            ConsentNotice.version == version,
+            ConsentNotice.language == language,
+        )
+    ).one_or_none()
+
+
+def list_notices(*, db_session: Session, purpose: str | None = None) -> list[ConsentNotice]:
+    """Published notice texts (of one purpose, or all), oldest first."""
+    query = select(ConsentNotice).order_by(
+        ConsentNotice.purpose, ConsentNotice.published_at, ConsentNotice.id
+    )
+    if purpose is not None:
+        query = query.where(ConsentNotice.purpose == purpose)
+    return list(db_session.scalars(query))
+
+
+def has_notices(*, db_session: Session, purpose: str) -> bool:
+    """Whether any notice of the purpose is published."""
+    found = db_session.scalars(
+        select(ConsentNotice.id).where(ConsentNotice.purpose == purpose).limit(1)
+    ).first()
+    return found is not None
+
+
+def latest_version(*, db_session: Session, purpose: str) -> str | None:
+    """The version of the purpose's notice first published most recently."""
+    first = func.min(ConsentNotice.published_at)
+    return db_session.scalars(
+        select(ConsentNotice.version)
+        .where(ConsentNotice.purpose == purpose)
+        .group_by(ConsentNotice.version)
+        .order_by(first.desc(), func.min(ConsentNotice.id).desc())
+        .limit(1)
+    ).first()
 
 
 _restrictions = SubjectRestriction.__table__

@@ -1,99 +1,79 @@
-"""Use cases of the consent ledger: grant, withdraw, read consent; restrict processing; forget.
+"""Use cases of the consent ledger: grant, withdraw, read consent; receipts; restrict; forget.
 
 Every change appends an event and moves the current state in the same transaction. The state
 is the latest event by time, so events recorded late (an import, a delayed queue) never undo a
-newer decision. Services flush and never commit.
+newer decision. Each event keeps the purpose's legal basis at the time, the notice shown and a
+keyed pseudonym of the request's origin, and has a signed receipt. Services flush and never
+commit.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.orm import Session
 
 from privault.common.ids import new_id
 from privault.consent import repository
 from privault.consent.models import (
-    NOTICE_VERSION_LENGTH,
     REASON_LENGTH,
     ConsentAction,
     ConsentEvent,
-    ConsentSource,
     ConsentState,
     SubjectRestriction,
 )
+from privault.consent.notices import choose_notice
+from privault.consent.receipt import consent_receipt, sign_receipt
+from privault.consent.rules import (
+    check_at,
+    check_notice_version,
+    check_origin,
+    check_purpose,
+    check_source,
+    check_subject_id,
+)
 from privault.datamap import DataMap
 from privault.dlp import analyze
-from privault.errors import InvalidInput
+from privault.errors import InvalidInput, NotFound
 
 __all__ = [
+    "DEFAULT_LANGUAGE",
+    "RecordedConsent",
     "consent_history",
     "consented_purposes",
     "current_consent",
     "forget_subject",
     "get_restriction",
     "grant_consent",
+    "has_objected",
     "is_restricted",
+    "issue_receipt",
+    "latest_receipt",
     "lift_restriction",
+    "record_consent",
     "restrict_processing",
     "withdraw_consent",
 ]
 
-_SOURCES = tuple(member.value for member in ConsentSource)
+DEFAULT_LANGUAGE = "en"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
-def _check_subject_id(subject_id: object) -> str:
-    if (
-        not isinstance(subject_id, str)
-        or not 1 <= len(subject_id) <= 255
-        or _CONTROL.search(subject_id)
-    ):
-        raise InvalidInput(
-            "customer id must be 1 to 255 characters without control characters",
-            code="invalid_subject_id",
-        )
-    return subject_id
+@dataclass(frozen=True)
+class RecordedConsent:
+    """One recorded grant or withdrawal, the state after it and its notice's text hash."""
+
+    event: ConsentEvent
+    state: ConsentState
+    notice_sha256: str | None
 
 
-def _check_purpose(datamap: DataMap, purpose: object) -> str:
-    if not isinstance(purpose, str) or purpose not in datamap.purposes:
-        # The purpose is caller input: named only when it is a declared one.
-        raise InvalidInput("the purpose is not declared in the data map", code="unknown_purpose")
-    return purpose
-
-
-def _check_source(source: object) -> ConsentSource:
-    if isinstance(source, str) and source in _SOURCES:
-        return ConsentSource(source)
-    raise InvalidInput(f"source must be one of: {', '.join(_SOURCES)}", code="invalid_source")
-
-
-def _check_notice_version(notice_version: object) -> str | None:
-    if notice_version is None:
-        return None
-    if (
-        not isinstance(notice_version, str)
-        or not 1 <= len(notice_version) <= NOTICE_VERSION_LENGTH
-        or _CONTROL.search(notice_version)
-    ):
-        raise InvalidInput(
-            f"notice version must be 1 to {NOTICE_VERSION_LENGTH} characters without control "
-            "characters",
-            code="invalid_notice_version",
-        )
-    return notice_version
-
-
-def _check_at(at: object) -> datetime:
-    if not isinstance(at, datetime) or at.tzinfo is None or at.utcoffset() is None:
-        raise InvalidInput("time must be an aware datetime", code="invalid_time")
-    return at
-
-
-def _record(
+def record_consent(
     *,
     db_session: Session,
     datamap: DataMap,
@@ -101,41 +81,60 @@ def _record(
     purpose: str,
     action: ConsentAction,
     source: str,
-    notice_version: str | None,
     at: datetime,
-) -> ConsentState:
-    subject_id = _check_subject_id(subject_id)
-    purpose = _check_purpose(datamap, purpose)
-    checked_source = _check_source(source)
-    notice_version = _check_notice_version(notice_version)
-    at = _check_at(at)
-    # The event goes in first so that the transaction's first statement is a write: on SQLite
-    # it then waits for a concurrent writer instead of failing to upgrade a read lock.
-    repository.add_event(
+    notice_version: str | None = None,
+    notice_language: str | None = None,
+    default_language: str = DEFAULT_LANGUAGE,
+    origin: str | None = None,
+) -> RecordedConsent:
+    """Append one grant or withdrawal and move the current state; return both.
+
+    ``origin`` is the keyed pseudonym of the request's network address (``origin_pseudonym``),
+    None for the CLI and imports. When the purpose has published notices, a named
+    ``notice_version`` must be one of them, in ``notice_language`` (default: the default
+    language); without published notices any version the shop names is kept as given.
+    """
+    subject_id = check_subject_id(subject_id)
+    purpose = check_purpose(datamap, purpose)
+    checked_source = check_source(source)
+    notice_version = check_notice_version(notice_version)
+    origin = check_origin(origin)
+    at = check_at(at)
+    # Checked before anything is written. On SQLite a writing transaction holds the write lock
+    # from BEGIN IMMEDIATE (privault.db.engine), so reading first cannot fail to upgrade a lock.
+    notice = choose_notice(
         db_session=db_session,
-        event=ConsentEvent(
-            id=new_id("cev"),
-            subject_id=subject_id,
-            purpose=purpose,
-            action=action.value,
-            source=checked_source.value,
-            notice_version=notice_version,
-            at=at,
-        ),
+        purpose=purpose,
+        version=notice_version,
+        language=notice_language,
+        default_language=default_language,
     )
+    event = ConsentEvent(
+        id=new_id("cev"),
+        subject_id=subject_id,
+        purpose=purpose,
+        action=ConsentAction(action).value,
+        source=checked_source.value,
+        notice_version=notice.version,
+        notice_language=notice.language,
+        legal_basis=datamap.purposes[purpose].basis.value,
+        origin=origin,
+        at=at,
+    )
+    repository.add_event(db_session=db_session, event=event)
     repository.upsert_state(
         db_session=db_session,
         subject_id=subject_id,
         purpose=purpose,
-        granted=action is ConsentAction.GRANT,
+        granted=event.action == ConsentAction.GRANT.value,
         source=checked_source.value,
-        notice_version=notice_version,
+        notice_version=notice.version,
         at=at,
     )
     state = repository.get_state(db_session=db_session, subject_id=subject_id, purpose=purpose)
     if state is None:  # pragma: no cover - the upsert above guarantees a row
         raise RuntimeError("consent state vanished inside its own transaction")
-    return state
+    return RecordedConsent(event=event, state=state, notice_sha256=notice.sha256)
 
 
 def grant_consent(
@@ -147,6 +146,8 @@ def grant_consent(
     source: str,
     notice_version: str | None = None,
     at: datetime,
+    notice_language: str | None = None,
+    origin: str | None = None,
 ) -> ConsentState:
     """Record that the customer consents to ``purpose``; return the current state.
 
@@ -154,16 +155,18 @@ def grant_consent(
     and notice version). The state returned is the latest by time: a grant dated before a
     recorded withdrawal is kept in the history but leaves the consent withdrawn.
     """
-    return _record(
+    return record_consent(
         db_session=db_session,
         datamap=datamap,
         subject_id=subject_id,
         purpose=purpose,
         action=ConsentAction.GRANT,
         source=source,
-        notice_version=notice_version,
         at=at,
-    )
+        notice_version=notice_version,
+        notice_language=notice_language,
+        origin=origin,
+    ).state
 
 
 def withdraw_consent(
@@ -175,27 +178,31 @@ def withdraw_consent(
     source: str,
     notice_version: str | None = None,
     at: datetime,
+    notice_language: str | None = None,
+    origin: str | None = None,
 ) -> ConsentState:
     """Record that the customer withdraws consent to ``purpose``; return the current state.
 
     A withdrawal without an earlier grant is recorded too (a GPC signal may come first).
     """
-    return _record(
+    return record_consent(
         db_session=db_session,
         datamap=datamap,
         subject_id=subject_id,
         purpose=purpose,
         action=ConsentAction.WITHDRAW,
         source=source,
-        notice_version=notice_version,
         at=at,
-    )
+        notice_version=notice_version,
+        notice_language=notice_language,
+        origin=origin,
+    ).state
 
 
 def current_consent(*, db_session: Session, subject_id: str, purpose: str) -> ConsentState | None:
     """The customer's current consent state for ``purpose``, or None when never recorded."""
     return repository.get_state(
-        db_session=db_session, subject_id=_check_subject_id(subject_id), purpose=purpose
+        db_session=db_session, subject_id=check_subject_id(subject_id), purpose=purpose
     )
 
 
@@ -207,13 +214,65 @@ def consented_purposes(
     if not wanted:
         return set()
     return repository.granted_purposes(
-        db_session=db_session, subject_id=_check_subject_id(subject_id), purposes=wanted
+        db_session=db_session, subject_id=check_subject_id(subject_id), purposes=wanted
     )
 
 
 def consent_history(*, db_session: Session, subject_id: str) -> list[ConsentEvent]:
     """Every consent event of the customer, oldest first."""
-    return repository.list_events(db_session=db_session, subject_id=_check_subject_id(subject_id))
+    return repository.list_events(db_session=db_session, subject_id=check_subject_id(subject_id))
+
+
+def has_objected(*, db_session: Session, subject_id: str, purpose: str) -> bool:
+    """Whether the customer's latest decision on ``purpose`` is a withdrawal (an objection, for
+    a purpose on legitimate interest); a later grant lifts it."""
+    return repository.has_withdrawn(
+        db_session=db_session, subject_id=check_subject_id(subject_id), purpose=purpose
+    )
+
+
+def issue_receipt(
+    *,
+    db_session: Session,
+    event: ConsentEvent,
+    signing_key: Ed25519PrivateKey,
+    controller: str | None,
+    notice_sha256: str | None = None,
+) -> dict[str, Any]:
+    """The signed receipt of a consent event (the notice's hash looked up unless given).
+
+    Ed25519 signatures are deterministic: the same event gives the same receipt every time
+    while the key and the controller's name stay the same.
+    """
+    if notice_sha256 is None and event.notice_language is not None:
+        notice = repository.get_notice(
+            db_session=db_session,
+            purpose=event.purpose,
+            version=event.notice_version or "",
+            language=event.notice_language,
+        )
+        notice_sha256 = notice.sha256 if notice is not None else None
+    receipt = consent_receipt(event, notice_sha256=notice_sha256, controller=controller)
+    return sign_receipt(receipt, signing_key)
+
+
+def latest_receipt(
+    *,
+    db_session: Session,
+    subject_id: str,
+    purpose: str,
+    signing_key: Ed25519PrivateKey,
+    controller: str | None,
+) -> dict[str, Any]:
+    """The signed receipt of the customer's latest decision on ``purpose``."""
+    event = repository.latest_event(
+        db_session=db_session, subject_id=check_subject_id(subject_id), purpose=purpose
+    )
+    if event is None:
+        raise NotFound("no consent recorded for this customer and purpose", code="no_consent")
+    return issue_receipt(
+        db_session=db_session, event=event, signing_key=signing_key, controller=controller
+    )
 
 
 def _check_reason(reason: object) -> str:
@@ -245,9 +304,9 @@ def restrict_processing(
     Restricting again keeps the original start and takes the new reason. ``reason`` is an
     operator's note: one refused when the leak detectors find personal data in it.
     """
-    subject_id = _check_subject_id(subject_id)
+    subject_id = check_subject_id(subject_id)
     reason = _check_reason(reason)
-    at = _check_at(at)
+    at = check_at(at)
     repository.upsert_restriction(
         db_session=db_session, subject_id=subject_id, reason=reason, at=at
     )
@@ -260,22 +319,22 @@ def restrict_processing(
 def lift_restriction(*, db_session: Session, subject_id: str) -> bool:
     """Lift the customer's restriction; True when there was one, False when there was none."""
     return repository.delete_restriction(
-        db_session=db_session, subject_id=_check_subject_id(subject_id)
+        db_session=db_session, subject_id=check_subject_id(subject_id)
     )
 
 
 def get_restriction(*, db_session: Session, subject_id: str) -> SubjectRestriction | None:
     """The customer's restriction, or None when processing is not restricted."""
     return repository.get_restriction(
-        db_session=db_session, subject_id=_check_subject_id(subject_id)
+        db_session=db_session, subject_id=check_subject_id(subject_id)
     )
 
 
 def is_restricted(*, db_session: Session, subject_id: str) -> bool:
     """Whether processing of the customer's data is restricted."""
-    return repository.is_restricted(db_session=db_session, subject_id=_check_subject_id(subject_id))
+    return repository.is_restricted(db_session=db_session, subject_id=check_subject_id(subject_id))
 
 
 def forget_subject(*, db_session: Session, subject_id: str) -> None:
     """Delete the customer's consent events, states and restriction (called by erasure)."""
-    repository.delete_subject(db_session=db_session, subject_id=_check_subject_id(subject_id))
+    repository.delete_subject(db_session=db_session, subject_id=check_subject_id(subject_id))

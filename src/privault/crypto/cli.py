@@ -12,6 +12,7 @@ from rich.table import Table
 from privault.audit import AuditRecord
 from privault.common.cli import count_progress, err, operator_actor, out, settings_of
 from privault.crypto import repository, service
+from privault.rights import retention_key_versions, rewrap_retention_keys
 from privault.vault import Vault
 
 app = typer.Typer(help="Master keys: status, rotation, retirement of old versions.")
@@ -92,16 +93,24 @@ def rotate(
                     done, skipped, version = report.rewrapped, report.skipped, report.new_version
                 progress.update(task, completed=total)
             with vault.database.session() as db_session:
+                # Fields kept by law past an erasure have keys of their own under the master.
+                kept = rewrap_retention_keys(db_session=db_session, keys=vault.keys, region=name)
                 vault.audit.record(
                     db_session=db_session,
                     event=AuditRecord(
                         actor=vault.actor,
                         operation="keys.rewrap" if resume else "keys.rotate",
-                        detail={"region": name, "version": version, "rewrapped": done},
+                        detail={
+                            "region": name,
+                            "version": version,
+                            "rewrapped": done,
+                            "retention_keys": kept,
+                        },
                     ),
                 )
             err.print(
                 f"{name}: primary version {version}; {done} customer keys rewrapped"
+                + (f", and {kept} retention keys of fields kept by law" if kept else "")
                 + (f", {skipped} skipped (changed meanwhile)" if skipped else "")
             )
 
@@ -118,7 +127,12 @@ def retire(
         regions = region or list(vault.datamap.regions)
         for name in regions:
             with vault.database.session() as db_session:
-                retired = service.retire(db_session=db_session, keys=vault.keys, region=name)
+                retired = service.retire(
+                    db_session=db_session,
+                    keys=vault.keys,
+                    region=name,
+                    other_keys=retention_key_versions(db_session=db_session, region=name),
+                )
                 vault.audit.record(
                     db_session=db_session,
                     event=AuditRecord(

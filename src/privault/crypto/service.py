@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -128,19 +128,29 @@ def rotate(
     return RotationReport(region, new_version, rewrapped, skipped)
 
 
-def retire(*, db_session: Session, keys: KeyStore, region: str) -> list[int]:
+def retire(
+    *,
+    db_session: Session,
+    keys: KeyStore,
+    region: str,
+    other_keys: Mapping[int, int] | None = None,
+) -> list[int]:
     """Destroy every non-primary master key version that no customer key uses any more.
 
     Refuses while any customer key is still wrapped under an old version (finish or re-run the
-    rotation first): retiring it would make those customers unreadable.
+    rotation first): retiring it would make those customers unreadable. ``other_keys`` counts
+    keys of other domains wrapped per version (the retention keys of fields kept by law past
+    an erasure), which hold a version in use just the same.
     """
-    counts = repository.count_by_master_version(db_session=db_session, region=region)
+    counts = dict(repository.count_by_master_version(db_session=db_session, region=region))
+    for key_id, count in (other_keys or {}).items():
+        counts[key_id] = counts.get(key_id, 0) + count
     old = [v for v in keys.masters.versions(region) if not v.primary]
     in_use = {v.key_id: counts[v.key_id] for v in old if counts.get(v.key_id)}
     if in_use:
         detail = ", ".join(f"{version}: {count}" for version, count in in_use.items())
         raise Conflict(
-            f"old master key versions still wrap customer keys ({detail}); run "
+            f"old master key versions still wrap customer or retention keys ({detail}); run "
             "`privault keys rotate --resume` first",
             code="versions_in_use",
         )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from privault.db.base import Base, UTCDateTime
-from privault.db.engine import Database, session_scope
+from privault.db.engine import Database, commit, session_scope
 from privault.db.migrate import (
     SCHEMA_REVISION,
     current_revision,
@@ -17,6 +17,7 @@ __all__ = [
     "Base",
     "Database",
     "UTCDateTime",
+    "commit",
     "current_revision",
     "head_revision",
     "session_scope",

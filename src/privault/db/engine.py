@@ -204,6 +204,20 @@ class Database:
             yield session
 
 
+def commit(session: Session) -> None:
+    """Commit ``session``; a database failure rolls back and becomes ``Unavailable``."""
+    try:
+        session.commit()
+    except OperationalError as exc:
+        session.rollback()
+        raise Unavailable(
+            f"database unavailable ({type(exc.orig).__name__})", code="database_unavailable"
+        ) from exc
+    except BaseException:
+        session.rollback()
+        raise
+
+
 @contextlib.contextmanager
 def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
     """Yield a session; commit when the block succeeds, roll back when it raises."""

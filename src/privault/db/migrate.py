@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 # The revision this version of privault's code expects. A test keeps it equal to the newest
 # migration, so opening a database checks it without loading Alembic.
-SCHEMA_REVISION = "0009_rights_fulfilment"
+SCHEMA_REVISION = "0015_audit_rowid"
 
 
 def stored_revision(engine: Engine) -> str | None:

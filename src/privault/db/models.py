@@ -9,9 +9,13 @@ from privault.consent import models as consent_models
 from privault.crypto import models as crypto_models
 from privault.db.base import Base
 from privault.idempotency import models as idempotency_models
+from privault.integrations.shopify import models as shopify_models
+from privault.retention import models as retention_models
 from privault.rights import models as rights_models
 from privault.rights.fulfil import models as fulfilment_models
+from privault.rights.retained import models as retained_models
 from privault.vault import models as vault_models
+from privault.webhooks import models as webhooks_models
 
 __all__ = [
     "Base",
@@ -22,6 +26,10 @@ __all__ = [
     "crypto_models",
     "fulfilment_models",
     "idempotency_models",
+    "retained_models",
+    "retention_models",
     "rights_models",
+    "shopify_models",
     "vault_models",
+    "webhooks_models",
 ]

@@ -15,8 +15,8 @@ from typing import Final
 
 from sqlalchemy.orm import Session
 
-from privault.consent import consented_purposes, is_restricted
-from privault.datamap import DataMap, View
+from privault.consent import consented_purposes, has_objected, is_restricted
+from privault.datamap import DataMap, LegalBasis, View
 from privault.errors import InvalidInput, NotFound, PermissionDenied, PrivaultError
 from privault.policy.rules import (
     Principal,
@@ -91,6 +91,8 @@ class _CustomerChecks:
         self._datamap = datamap
         self._purpose = purpose
         self._needs_consent = consent_required(datamap, purpose)
+        # A withdrawal recorded for a purpose on legitimate interest is an objection (Art. 21).
+        self._objectable = datamap.purposes[purpose].basis is LegalBasis.LEGITIMATE_INTEREST
         self._refusals: dict[str, PermissionDenied | None] = {}
 
     def check(self, principal: Principal, subject_id: str, region: str) -> None:
@@ -112,6 +114,14 @@ class _CustomerChecks:
                     db_session=self._db_session, subject_id=subject_id, purposes=[self._purpose]
                 )
                 check_consent(self._datamap, self._purpose, consented=consented)
+            if self._objectable and has_objected(
+                db_session=self._db_session, subject_id=subject_id, purpose=self._purpose
+            ):
+                raise PermissionDenied(
+                    "the customer objected to processing for this purpose",
+                    code="objection_recorded",
+                    purpose=self._purpose,
+                )
         except PermissionDenied as exc:
             return exc
         return None

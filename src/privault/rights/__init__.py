@@ -14,6 +14,13 @@ from privault.rights.models import (
     VerificationCode,
     VerificationMethod,
 )
+from privault.rights.retained import (
+    RetainedFieldRead,
+    purge_expired_retained,
+    retained_purger,
+    retention_key_versions,
+    rewrap_retention_keys,
+)
 from privault.rights.rules import Regime, RequestState, RequestType, gpc_signal
 from privault.rights.schemas import (
     CodeSent,
@@ -69,6 +76,7 @@ __all__ = [
     "RequestEventRead",
     "RequestState",
     "RequestType",
+    "RetainedFieldRead",
     "RightsRequest",
     "RightsRequestCreate",
     "RightsRequestDetail",
@@ -92,7 +100,11 @@ __all__ = [
     "open_request",
     "outbox_code_sender",
     "overdue",
+    "purge_expired_retained",
     "request_history",
+    "retained_purger",
+    "retention_key_versions",
+    "rewrap_retention_keys",
     "rules",
     "sale_or_share_purposes",
     "send_code",

@@ -23,6 +23,7 @@ from privault.rights.fulfil import (
     RecordChange,
     certificate_of,
     complete_request,
+    erase_directly,
     issue_link,
 )
 from privault.rights.models import RightsRequest
@@ -351,3 +352,51 @@ def overdue(
         )
     out.print(table)
     err.print(f"{len(items)} deadline(s) past or within {days} day(s)")
+
+
+def erase_command(
+    ctx: typer.Context,
+    subject: Annotated[str, typer.Option("--subject", "-s", help="Customer id.")],
+    reason: Annotated[
+        str,
+        typer.Option("--reason", help="Why the operator erases (kept; no personal data)."),
+    ] = "erased by an operator at the command line",
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Erase a customer now: an erasure request the operator vouches for, completed at once.
+
+    Like a customer's own request it refuses a customer under a legal hold, keeps the fields a
+    legal obligation requires (re-encrypted under a retention key), crypto-shreds the rest and
+    prints the signed erasure certificate. Irreversible.
+    """
+    if not yes:
+        typer.confirm(
+            f"Erase every record of customer {subject}? This cannot be undone", abort=True
+        )
+    done = _run(
+        ctx,
+        lambda vault, db_session, now: erase_directly(
+            db_session=db_session,
+            fulfiller=Fulfiller.of(vault),
+            subject_id=subject,
+            regime=vault.settings.rights.default_regime,
+            at=now,
+            actor=vault.actor,
+            reason=reason,
+        ),
+    )
+    certificate = done.certificate or {}
+    statement = certificate.get("certificate", {})
+    erased = statement.get("erased", {}) if isinstance(statement, dict) else {}
+    out.print_json(
+        json.dumps(
+            {
+                "subject_id": subject,
+                "request_id": done.request.id,
+                "records_deleted": erased.get("records", 0),
+                "erased_at": statement.get("erased_at"),
+                "retained_fields": len(statement.get("legal_obligation_fields", [])),
+                "certificate": certificate,
+            }
+        )
+    )

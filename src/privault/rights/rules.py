@@ -12,6 +12,10 @@ Deadlines follow the law's own arithmetic:
 
 Every deadline keeps the time of day of the receipt (UTC): earlier than "end of that day",
 never later.
+
+A platform may promise a shorter deadline than the law: Shopify's mandatory privacy webhooks
+must be acted on within 30 days of receipt (``SHOPIFY_DAYS``). Such a request keeps its
+regime, and its answer is due at the earlier of the two (``earliest_due``).
 """
 
 from __future__ import annotations
@@ -79,6 +83,7 @@ GDPR_EXTENSION_MONTHS = 2
 CCPA_DAYS = 45
 CCPA_EXTENSION_DAYS = 45
 CCPA_CONFIRM_BUSINESS_DAYS = 10
+SHOPIFY_DAYS = 30  # shopify.dev, "Privacy law compliance": act within 30 days of receipt
 
 
 def allowed_targets(state: RequestState, request_type: RequestType) -> frozenset[RequestState]:
@@ -161,6 +166,16 @@ def response_due(*, regime: Regime, received_at: datetime) -> datetime:
     if regime is Regime.GDPR:
         return add_months(received_at, GDPR_MONTHS)
     return received_at + timedelta(days=CCPA_DAYS)
+
+
+def earliest_due(*, regime: Regime, received_at: datetime, within_days: int | None) -> datetime:
+    """The law's due time, or ``within_days`` after receipt when a platform asks for earlier."""
+    due = response_due(regime=regime, received_at=received_at)
+    if within_days is None:
+        return due
+    if within_days < 1:
+        raise InvalidInput("a platform deadline is at least one day", code="invalid_days")
+    return min(due, check_moment(received_at) + timedelta(days=within_days))
 
 
 def extended_due(*, regime: Regime, received_at: datetime) -> datetime:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from privault.vault import masking
+from privault.vault import expiry, masking
 from privault.vault.schemas import (
     ErasureReceipt,
     RecordCreate,
@@ -23,5 +23,6 @@ __all__ = [
     "SubjectExport",
     "TokenMatch",
     "Vault",
+    "expiry",
     "masking",
 ]

@@ -234,27 +234,6 @@ def export(
         _print_json(export_json(vault.export_subject(subject)))
 
 
-def erase(
-    ctx: typer.Context,
-    subject: Annotated[str, typer.Option("--subject", "-s", help="Customer id.")],
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
-) -> None:
-    """Crypto-shred a customer: destroy their key and delete every record. Irreversible."""
-    if not yes:
-        typer.confirm(
-            f"Erase every record of customer {subject}? This cannot be undone", abort=True
-        )
-    with Vault.open(settings_of(ctx), actor=operator_actor()) as vault:
-        receipt = vault.erase_subject(subject)
-    _print_json(
-        {
-            "subject_id": receipt.subject_id,
-            "records_deleted": receipt.records_deleted,
-            "erased_at": receipt.erased_at.isoformat(),
-        }
-    )
-
-
 @fake_app.command("customers")
 def fake_customers_command(
     count: Annotated[int, typer.Option("--count", "-n", min=0, max=10_000_000)] = 100,
@@ -275,5 +254,4 @@ def register(app: typer.Typer) -> None:
     app.command("delete")(delete)
     app.command("import")(import_)
     app.command("export")(export)
-    app.command("erase")(erase)
     app.add_typer(fake_app, name="fake")

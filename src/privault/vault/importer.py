@@ -11,9 +11,7 @@ from __future__ import annotations
 import atexit
 import collections
 import contextlib
-import csv
 import io
-import json
 import multiprocessing
 import os
 import threading
@@ -30,13 +28,21 @@ from sqlalchemy.orm import Session
 from privault.audit import AuditLog, AuditRecord
 from privault.config import Settings
 from privault.errors import InvalidInput, PrivaultError, Unavailable
+from privault.vault.import_formats import (
+    CountingReader,
+    auto_jobs,
+    csv_rows,
+    detect_format,
+    jsonl_rows,
+)
 from privault.vault.rules import check_subject_id
 from privault.vault.schemas import RecordCreate
 from privault.vault.service import RecordService
 
+__all__ = ["ImportReport", "RowError", "auto_jobs", "detect_format", "import_file", "import_stream"]
+
 SessionScope = Callable[[], contextlib.AbstractContextManager[Session]]
 MAX_REPORTED_ERRORS = 1000
-MAX_LINE_BYTES = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -56,102 +62,6 @@ class ImportReport:
     rows_failed: int = 0
     dry_run: bool = False
     errors: list[RowError] = field(default_factory=list)
-
-
-class _CountingReader(io.RawIOBase):
-    """Counts bytes read from a binary stream, for the progress bar."""
-
-    def __init__(self, raw: IO[bytes], on_read: Callable[[int], None] | None) -> None:
-        self._raw = raw
-        self._on_read = on_read
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        data = self._raw.read(len(buffer))
-        size = len(data)
-        buffer[:size] = data
-        if self._on_read is not None and size:
-            self._on_read(size)
-        return size
-
-
-PARALLEL_FROM_BYTES = 2 << 20
-
-
-def auto_jobs(size: int | None) -> int:
-    """Worker processes for an import of ``size`` bytes: one per core (at most 4) for inputs
-    of 2 MB and more or of unknown size, else none (starting workers costs about a second)."""
-    if size is not None and size < PARALLEL_FROM_BYTES:
-        return 1
-    return max(1, min(4, os.cpu_count() or 1))
-
-
-def detect_format(path: Path) -> str:
-    """``csv`` or ``jsonl`` from the file name."""
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        return "csv"
-    if suffix in {".jsonl", ".ndjson"}:
-        return "jsonl"
-    raise InvalidInput(
-        f"cannot tell the format of '{path.name}'; pass --format csv or --format jsonl",
-        code="unknown_format",
-    )
-
-
-def _csv_rows(
-    text: IO[str], *, allowed: set[str], subject_column: str
-) -> Iterator[tuple[int, dict[str, Any] | str]]:
-    reader = csv.DictReader(text, restkey="\x00extra", strict=True)
-    try:
-        header = reader.fieldnames
-    except csv.Error as exc:
-        raise InvalidInput(f"line 1: malformed CSV header ({exc})", code="bad_header") from None
-    if not header:
-        raise InvalidInput("the file is empty: no CSV header", code="empty_file")
-    if subject_column not in header:
-        raise InvalidInput(
-            f"line 1: no column '{subject_column}' (the --subject-column)", code="bad_header"
-        )
-    unknown = [name for name in header if name not in allowed and name != subject_column]
-    if unknown:
-        raise InvalidInput(
-            f"line 1: unknown column(s) {', '.join(repr(n) for n in unknown)}; the collection "
-            f"declares {', '.join(sorted(allowed))}",
-            code="unknown_column",
-        )
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            yield reader.line_num, f"malformed CSV ({exc})"
-            continue
-        if "\x00extra" in row or None in row.values():
-            yield reader.line_num, "wrong number of columns"
-            continue
-        yield reader.line_num, row
-
-
-def _jsonl_rows(binary: IO[bytes]) -> Iterator[tuple[int, dict[str, Any] | str]]:
-    for number, line in enumerate(binary, start=1):
-        if not line.strip():
-            continue
-        if len(line) > MAX_LINE_BYTES:
-            yield number, f"line longer than {MAX_LINE_BYTES} bytes"
-            continue
-        try:
-            row = json.loads(line)
-        except ValueError:
-            yield number, "not valid JSON"
-            continue
-        if not isinstance(row, dict):
-            yield number, "not a JSON object"
-            continue
-        yield number, row
 
 
 def import_stream(
@@ -188,13 +98,13 @@ def import_stream(
         records.datamap.region_or_default(region)
     report = ImportReport(dry_run=dry_run)
     task = _Task(collection, subject_column, region, dry_run, actor)
-    counted = io.BufferedReader(_CountingReader(binary, on_bytes), buffer_size=1 << 16)
+    counted = io.BufferedReader(CountingReader(binary, on_bytes), buffer_size=1 << 16)
     rows: Iterator[tuple[int, dict[str, Any] | str]]
     if fmt == "csv":
         text = io.TextIOWrapper(counted, encoding="utf-8-sig", newline="")
-        rows = _csv_rows(text, allowed=allowed, subject_column=subject_column)
+        rows = csv_rows(text, allowed=allowed, subject_column=subject_column)
     else:
-        rows = _jsonl_rows(counted)
+        rows = jsonl_rows(counted)
     sink: _Sink = (
         _PoolSink(settings, jobs=jobs, task=task)
         if jobs > 1 and not dry_run and settings is not None

@@ -34,7 +34,11 @@ class Record(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
-    __table_args__ = (Index("ix_records_subject_id", "subject_id"),)
+    __table_args__ = (
+        Index("ix_records_subject_id", "subject_id"),
+        # The retention sweep finds records by age within a collection (migration 0010).
+        Index("ix_records_collection_created_at", "collection", "created_at"),
+    )
 
 
 class Lookup(Base):

@@ -678,7 +678,8 @@ class TestManagement:
         enrolled: tuple[str, SoftKey],
         clock: MovableClock,
     ) -> None:
-        """Stale session: refused. Fresh: removed, owner told, next login needs no key."""
+        """Stale session: refused; the password cannot refresh it, the key can. Fresh: removed,
+        owner told, next login needs no key."""
         token = pending_token(auth, vault)
         options = start_login(auth, vault, token)
         done = finish_login(
@@ -694,9 +695,19 @@ class TestManagement:
             )
         assert refusal_code(stale) == "step_up_required"
         with vault.session() as db_session:
-            fresh = auth.reauthenticate(
+            by_password = auth.reauthenticate(
                 db_session=db_session, current=who,
                 password=PASSWORD, address=ADDRESS,
+            )  # fmt: skip
+        assert refusal_code(by_password) == "webauthn_required"
+        with vault.session() as db_session:
+            step_up = auth.start_webauthn_step_up(db_session=db_session, current=who)
+        assert isinstance(step_up, WebAuthnOptions)
+        with vault.session() as db_session:
+            fresh = auth.finish_webauthn_step_up(
+                db_session=db_session, current=who, address=ADDRESS,
+                challenge_id=step_up.challenge_id, password=PASSWORD,
+                credential=enrolled[1].authenticate(step_up.options),
             )  # fmt: skip
         assert isinstance(fresh, IssuedSession)
         who = current(auth, vault, fresh.token)

@@ -83,7 +83,7 @@ def make_customer(vault: Vault) -> dict[str, str]:
         SUBJECT,
         {"billing_address": '=HYPERLINK("http://x")', "iban": "DE89370400440532013000"},
     )
-    other = vault.put("customers", "C-2002", {"email": "bob@example.com"})
+    other = vault.put("customers", "C-2002", {"email": "bob@example.com", "name": "Bob"})
     with vault.session() as s:
         grant_consent(
             db_session=s,

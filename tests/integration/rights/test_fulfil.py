@@ -211,7 +211,7 @@ class TestErasure:
     def test_legal_obligation_fields_are_listed_with_their_reason(
         self, vault: Vault, customer: dict[str, str]
     ) -> None:
-        """Invoice data is named with purpose, reason and end of retention (not kept: a gap)."""
+        """Invoice data is named with purpose, reason and end of retention, and kept."""
         done = finish(vault, started(vault, "erasure"))
         assert done.certificate is not None
         listed = {
@@ -223,6 +223,7 @@ class TestErasure:
         assert listed["orders", "iban"]["purposes"] == ["invoicing"]
         assert "tax authority" in listed["orders", "iban"]["reason"]
         assert ("customers", "phone") not in listed  # no legal-obligation purpose
+        assert listed["orders", "iban"]["kept"] is True
 
     def test_certificate_gains_its_proof_once_checkpointed(
         self, vault: Vault, customer: dict[str, str]

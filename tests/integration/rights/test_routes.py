@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from privault.api import create_app
@@ -328,7 +328,7 @@ class TestGpc:
         assert response.json() == {"gpc": True, "lastUpdate": "2026-11-29"}
 
     def test_signal_opts_out_and_is_recorded_as_gpc(
-        self, client: TestClient, shop: dict[str, str], dpo: dict[str, str]
+        self, client: TestClient, shop: dict[str, str], dpo: dict[str, str], opened: Vault
     ) -> None:
         """``Sec-GPC: 1`` withdraws marketing (sale_or_share), source gpc; nothing else asked."""
         client.post("/v1/subjects/C-1001/consents/marketing", headers=shop)
@@ -337,6 +337,16 @@ class TestGpc:
         assert response.json() == {"signal": True, "opted_out": ["marketing"]}
         state = client.get("/v1/subjects/C-1001/consents/marketing", headers=shop).json()
         assert (state["granted"], state["source"]) == (False, "gpc")
+        with opened.session() as db_session:  # the origin is kept as a keyed pseudonym only
+            origins = (
+                db_session.execute(text("SELECT origin FROM consent_events WHERE source = 'gpc'"))
+                .scalars()
+                .all()
+            )
+        assert len(origins) == 1
+        assert origins[0] is not None
+        assert len(origins[0]) == 64
+        assert "testclient" not in origins[0]
 
     @pytest.mark.parametrize("value", [None, "0", "true", "1, 1"])
     def test_no_signal_changes_nothing(

@@ -14,6 +14,7 @@ SUBMODULES = {
     "outbox",
     "passkeys",
     "passwords",
+    "permissions",
     "recovery",
     "repository",
     "reset",

@@ -56,7 +56,7 @@ def test_auditor_reads_no_customer_data() -> None:
 def test_public_api_is_exactly_all() -> None:
     """The package exports exactly the names in __all__, and the lead's names are among them."""
     public = {name for name in dir(privault.datamap) if not name.startswith("_")}
-    modules = {"categories", "loader", "schema", "annotations"}
+    modules = {"categories", "loader", "reader", "schema", "annotations"}
     assert public - modules == set(privault.datamap.__all__)
     assert {
         "DataMap", "Purpose", "Collection", "FieldSpec", "Role", "FieldType", "TokenKind",

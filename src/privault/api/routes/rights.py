@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session
 
 from privault.api.deps import PrincipalDep, SessionDep, VaultDep
 from privault.api.errors import problem
+from privault.api.routes.auth import client_address
+from privault.consent import ORIGIN_KEY_LABEL, origin_pseudonym
 from privault.errors import Conflict, InvalidInput, PermissionDenied
 from privault.policy import Principal
 from privault.rights import (
@@ -517,5 +519,8 @@ def gpc(
         headers=request.headers.items(),
         at=vault.records.clock.now(),
         actor=principal.key_id,
+        origin=origin_pseudonym(
+            vault.keys.derived.derive(ORIGIN_KEY_LABEL), client_address(request, vault)
+        ),
     )
     return GpcResult(signal=gpc_signal(request.headers.items()), opted_out=purposes)

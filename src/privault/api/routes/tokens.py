@@ -16,6 +16,7 @@ from privault.api.deps import (
     Purpose,
     SessionDep,
     VaultDep,
+    finish,
     logged_purpose,
 )
 from privault.audit import AuditRecord
@@ -146,6 +147,7 @@ def detokenize_tokens(
         lambda found: _detokenize_events(event, found),
         db_session=db_session,
     )
+    finish(db_session)
     return DetokenizeOut(
         results=[
             DetokenizeItem(
@@ -210,6 +212,7 @@ def search_records(
         lambda matches: _search_events(event, matches),
         db_session=db_session,
     )
+    finish(db_session)
     return SearchOut(
         matches=[
             SearchMatchOut(record_id=m.record_id, subject_id=m.subject_id, token=m.token)

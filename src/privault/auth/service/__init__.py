@@ -13,8 +13,11 @@ from privault.auth.service.base import (
     SecondFactorResult,
 )
 from privault.auth.service.changes import AccountChanges
+from privault.auth.service.email import EmailChanges
 from privault.auth.service.login import Logins
+from privault.auth.service.operators import OperatorGate
 from privault.auth.service.passkey_login import PasskeyLogins
+from privault.auth.service.step_up import StepUps
 from privault.auth.service.webauthn import WebAuthnOptions, WebAuthnRegistered
 
 __all__ = [
@@ -28,5 +31,5 @@ __all__ = [
 ]
 
 
-class Authenticator(Logins, AccountChanges, PasskeyLogins):
+class Authenticator(Logins, AccountChanges, EmailChanges, PasskeyLogins, StepUps, OperatorGate):
     """Authentication of customers and operators against the database."""

@@ -34,7 +34,7 @@ from privault.auth.sessions import CurrentSession, IssuedSession
 from privault.common.clock import Clock, SystemClock
 from privault.config import AuthSettings
 from privault.crypto import DerivedKeys
-from privault.errors import InvalidInput, Unauthenticated
+from privault.errors import InvalidInput, PermissionDenied, Unauthenticated
 
 BAD_CREDENTIALS = "the login name or password is wrong"
 BAD_CODE = "the code is not valid"
@@ -160,6 +160,39 @@ class AuthenticatorBase:
             db_session=db_session, account_id=account.id
         )
 
+    def _only_webauthn(self, db_session: Session, account: Account) -> bool:
+        """Whether the account's only second factor is a security key or passkey."""
+        return account.totp_confirmed_at is None and passkeys.has_credentials(
+            db_session=db_session, account_id=account.id
+        )
+
+    def _is_fresh(self, current: CurrentSession, now: datetime) -> bool:
+        """Whether the session authenticated within the step-up window."""
+        return now - current.authenticated_at <= timedelta(seconds=self.settings.step_up_s)
+
+    def _key_proof(
+        self,
+        db_session: Session,
+        account: Account,
+        current: CurrentSession | None,
+        now: datetime,
+        operation: str,
+    ) -> Refusal | None:
+        """None unless the account's only second factor is a security key and ``current`` has
+        not proved it within the step-up window; then the refusal (audited)."""
+        if not self._only_webauthn(db_session, account) or (
+            current is not None and self._is_fresh(current, now)
+        ):
+            return None
+        self._audit(db_session, operation, "denied", subject=account, reason="webauthn_required")
+        return Refusal(
+            PermissionDenied(
+                "this account's second factor is a security key: re-authenticate with it "
+                "first (/v1/auth/reauth/webauthn)",
+                code="webauthn_required",
+            )
+        )
+
     def _check_new_password(
         self, password: str, *, has_second_factor: bool, context: Sequence[str]
     ) -> None:
@@ -185,10 +218,19 @@ class AuthenticatorBase:
         now: datetime,
         operation: str,
         second_factor: bool = False,
+        current: CurrentSession | None = None,
     ) -> Refusal | None:
         """Re-authentication inside a session: the password, and with ``second_factor`` also a
-        TOTP code when the account has an authenticator."""
+        TOTP code when the account has an authenticator.
+
+        A password cannot stand in for a security key: with ``second_factor``, an account whose
+        only second factor is WebAuthn is refused unless ``current`` proved it recently (a
+        login or a step-up with the key, ``/v1/auth/reauth/webauthn``)."""
         normalise_password(password, max_length=self.settings.max_password_length)
+        if second_factor:
+            refused_key = self._key_proof(db_session, account, current, now, operation)
+            if refused_key is not None:
+                return refused_key
         attempt = self.guard.begin(db_session, address=address, at=now)
         refused = self.guard.refusal(db_session, login_ref=account.login_ref, attempt=attempt)
         if refused is None:

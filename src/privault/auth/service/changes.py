@@ -168,7 +168,10 @@ class AccountChanges(AuthenticatorBase):
         """Begin adding an authenticator app (re-authentication required)."""
         now = self.clock.now()
         account = self._account(db_session, current.account_id)
-        refused = self._recheck(
+        # A password alone must not add a factor beside a security key it cannot stand for.
+        refused = self._key_proof(
+            db_session, account, current, now, "auth.totp.start"
+        ) or self._recheck(
             db_session, account, password=password, code=None, address=address, now=now,
             operation="auth.totp.start",
         )  # fmt: skip
@@ -230,7 +233,7 @@ class AccountChanges(AuthenticatorBase):
             raise Conflict("set up an authenticator first", code="no_second_factor")
         refused = self._recheck(
             db_session, account, password=password, code=code, address=address, now=now,
-            operation="auth.recovery.regenerate", second_factor=True,
+            operation="auth.recovery.regenerate", second_factor=True, current=current,
         )  # fmt: skip
         if refused is not None:
             return refused

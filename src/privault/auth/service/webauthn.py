@@ -326,9 +326,7 @@ class WebAuthnFactors(AuthenticatorBase):
     def _require_fresh(
         self, db_session: Session, account: Account, current: CurrentSession, operation: str
     ) -> Refusal | None:
-        if self.clock.now() - current.authenticated_at <= timedelta(
-            seconds=self.settings.step_up_s
-        ):
+        if self._is_fresh(current, self.clock.now()):
             return None
         self._audit(db_session, operation, "denied", subject=account, reason="step_up_required")
         return Refusal(
@@ -346,6 +344,7 @@ class WebAuthnFactors(AuthenticatorBase):
         challenge_id: str,
         credential: dict[str, Any],
         rp_id: str,
+        require_user_verification: bool = False,
     ) -> str | None:
         """Verify an assertion for the account: None if it holds, else the reason it does not."""
         claimed = passkeys.claim_challenge(
@@ -368,7 +367,7 @@ class WebAuthnFactors(AuthenticatorBase):
             return "user_handle"  # the key speaks for another user
         return self._check_signature(
             db_session, account, parsed=parsed, stored=stored, challenge=claimed.challenge,
-            rp_id=rp_id,
+            rp_id=rp_id, require_user_verification=require_user_verification,
         )  # fmt: skip
 
     def _check_signature(

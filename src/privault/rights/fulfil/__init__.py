@@ -12,6 +12,7 @@ from privault.rights.fulfil.certificate import (
     sign_certificate,
     verify_certificate,
 )
+from privault.rights.fulfil.direct import erase_directly
 from privault.rights.fulfil.downloads import (
     LINK_LIFETIME,
     MEDIA_TYPES,
@@ -52,6 +53,7 @@ __all__ = [
     "certificate_of",
     "complete_request",
     "download_package",
+    "erase_directly",
     "issue_link",
     "sign_certificate",
     "verify_certificate",

@@ -66,19 +66,18 @@ def erasure_certificate(
             "consent_records": True,
             "access_packages": access_packages,
         },
-        # The law makes the shop keep these; the vault cannot yet keep single fields past a
-        # crypto-shred, so they went with the key (docs/privacy-rights.md, "Known gaps").
+        # The law makes the shop keep these: re-encrypted under the erasure's retention key
+        # before the shred, purged at retain_until (docs/privacy-rights.md, "Retained fields").
         "legal_obligation_fields": [
             {
                 "collection": item.collection,
                 "record_id": item.record_id,
                 "field": item.field,
                 "purposes": list(item.purposes),
-                "retain_until": None
-                if item.retain_until is None
-                else item.retain_until.isoformat(),
+                "legal_basis": item.legal_basis,
+                "retain_until": item.retain_until.isoformat(),
                 "reason": item.reason,
-                "kept": False,
+                "kept": True,
             }
             for item in retained
         ],

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from privault.datamap import DataMap, LegalBasis, Purpose
+from privault.datamap import DataMap, LegalBasis, Purpose, Retention
 from privault.errors import InvalidInput
 
 MAX_CHANGES = 100
@@ -15,6 +15,12 @@ MAX_PURPOSES = 64
 # Objection (GDPR Art. 21) lies against processing on legitimate interests and for direct
 # marketing (consent); processing a contract or the law requires is not objectionable.
 OBJECTABLE = frozenset({LegalBasis.CONSENT, LegalBasis.LEGITIMATE_INTEREST})
+# A legal-obligation field whose data map declares no retention (neither on the field nor on
+# its collection) is kept this long: ten years, the longest common statutory period for
+# commercial and tax records in the EU (e.g. Germany: HGB s. 257, AO s. 147). Nothing is kept
+# without an end; declare the field's retention to keep it for less (docs/privacy-rights.md).
+DEFAULT_LEGAL_RETENTION = Retention.parse("10y")
+_PURPOSES_NAME_RECIPIENTS = "recipients" in Purpose.model_fields
 
 
 @dataclass(frozen=True)
@@ -25,8 +31,9 @@ class RetainedField:
     record_id: str
     field: str
     purposes: tuple[str, ...]
-    retain_until: datetime | None  # None: the data map declares no retention period
+    retain_until: datetime
     reason: str
+    legal_basis: str = LegalBasis.LEGAL_OBLIGATION.value
 
 
 @dataclass(frozen=True)
@@ -40,7 +47,11 @@ class FieldChange:
 
 def recipients_of(purpose: Purpose) -> list[str]:
     """The recipients (vendors) a purpose declares; empty while the data map declares none."""
-    # The data map has no recipients yet; read them when a purpose grows the attribute.
+    # The data map has no recipients yet; read them when a purpose grows the attribute. Asked
+    # once of the class: a missing attribute on a pydantic model raises, at ~50 us a time,
+    # and this runs for every field of every record of an access package.
+    if not _PURPOSES_NAME_RECIPIENTS:
+        return []
     declared: Iterable[str] = getattr(purpose, "recipients", ()) or ()
     return sorted(str(name) for name in declared)
 
@@ -63,12 +74,13 @@ def retained_fields(
 ) -> list[RetainedField]:
     """Fields an erasure must keep: served by a legal-obligation purpose, retention not over.
 
-    ``records`` are (collection, record id, last update, field names held). The period runs
-    from the record's last update, as the retention sweep counts it.
+    ``records`` are (collection, record id, creation time, field names held). The period
+    runs from the record's creation (when the invoice data was issued): the field's retention,
+    else its collection's, else ``DEFAULT_LEGAL_RETENTION`` (the reason then says so).
     """
     obliged = legal_obligation_purposes(datamap, handler_purpose=handler_purpose)
     kept: list[RetainedField] = []
-    for collection_name, record_id, updated_at, held in records:
+    for collection_name, record_id, created_at, held in records:
         collection = datamap.collection(collection_name)
         for name in sorted(held):
             spec = collection.fields.get(name)
@@ -78,12 +90,14 @@ def retained_fields(
             if not purposes:
                 continue
             retention = spec.retention or collection.retention
-            until = None if retention is None else updated_at + retention.period
-            if until is not None and until <= now:
+            until = created_at + (retention or DEFAULT_LEGAL_RETENTION).period
+            if until <= now:
                 continue
             reasons = "; ".join(
                 f"{p}: {datamap.purposes[p].description or 'legal obligation'}" for p in purposes
             )
+            if retention is None:
+                reasons += f" (no retention declared: default {DEFAULT_LEGAL_RETENTION})"
             kept.append(RetainedField(collection_name, record_id, name, purposes, until, reasons))
     return kept
 

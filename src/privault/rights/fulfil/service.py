@@ -1,8 +1,9 @@
 """Completing a request performs what it asks, in the completion's own transaction.
 
-access/portability build and seal the package and issue a download link; erasure crypto-shreds
-the customer and signs a certificate; rectification updates fields; restriction restricts
-processing; objection and opt-out withdraw purposes. A failure anywhere rolls back the
+access/portability build and seal the package and issue a download link; erasure keeps the
+legal-obligation fields under a retention key, crypto-shreds the customer and signs a
+certificate; rectification updates fields; restriction restricts processing; objection and
+opt-out withdraw purposes. A failure anywhere rolls back the
 completion with it (one commit point, the caller's).
 """
 
@@ -26,7 +27,8 @@ from privault.consent import (
     withdraw_consent,
 )
 from privault.datamap import DataMap
-from privault.errors import InvalidInput, NotFound
+from privault.errors import Conflict, InvalidInput, NotFound
+from privault.retention import active_hold
 from privault.rights import rules as r
 from privault.rights.fulfil import repository
 from privault.rights.fulfil.certificate import erasure_certificate, sign_certificate
@@ -45,6 +47,7 @@ from privault.rights.fulfil.rules import (
     retained_fields,
 )
 from privault.rights.models import RightsRequest
+from privault.rights.retained import retain_fields
 from privault.rights.service import complete, get_request
 from privault.vault import RecordRead, RecordService, Vault
 
@@ -160,13 +163,34 @@ def _erase(
     done: Done,
 ) -> dict[str, Any]:
     subject = request.subject_id
+    hold = active_hold(db_session=db_session, subject_id=subject)
+    if hold is not None:
+        # GDPR Art. 17(3)(e): data needed for legal claims is not erased while the hold lasts.
+        raise Conflict(
+            "this customer is under a legal hold; release it (privault hold remove) or deny "
+            "the request with the reason",
+            code="legal_hold",
+        )
     records = _subject_records(f, db_session, subject)
     retained = retained_fields(
         datamap=f.datamap,
         handler_purpose=f.handler_purpose,
-        records=[(x.collection, x.id, x.updated_at, x.values) for x in records],
+        records=[(x.collection, x.id, x.created_at, x.values) for x in records],
         now=at,
     )
+    if retained:
+        # Re-encrypted under a retention key before the customer's key is shredded, in this
+        # transaction: if keeping them fails, nothing is shredded.
+        values = {(x.collection, x.id): x.values for x in records}
+        retain_fields(
+            db_session=db_session,
+            keys=f.records.keys,
+            erasure_id=request.id,
+            region=records[0].region,
+            subject_pseudonym=f.audit.pseudonym(subject),
+            fields=[(x, values[x.collection, x.record_id][x.field]) for x in retained],
+            at=at,
+        )
     forget_subject(db_session=db_session, subject_id=subject)
     # Earlier access packages are sealed under the package key, not the customer's: delete them.
     packages = repository.delete_packages_of(db_session=db_session, subject_id=subject)

@@ -28,11 +28,13 @@ def apply_gpc(
     headers: Mapping[str, str] | Iterable[tuple[str | bytes, str | bytes]],
     at: datetime,
     actor: str,
+    origin: str | None = None,
 ) -> list[str]:
     """On ``Sec-GPC: 1``, withdraw consent to every sale-or-share purpose; return those purposes.
 
     Nothing else is asked of the customer (CCPA Regulations 7025); without the signal nothing
-    changes and the list is empty.
+    changes and the list is empty. ``origin`` is the keyed pseudonym of the request's network
+    origin (``privault.consent.origin_pseudonym``), kept on each withdrawal.
     """
     subject_id = check_subject_id(subject_id)
     at = r.check_moment(at)
@@ -47,6 +49,7 @@ def apply_gpc(
             purpose=purpose,
             source=ConsentSource.GPC.value,
             at=at,
+            origin=origin,
         )
         audit.record(
             db_session=db_session,

@@ -29,6 +29,7 @@ from privault.rights.service._common import (
     locked,
     log,
 )
+from privault.webhooks import notify_request_state
 
 
 @dataclass(frozen=True)
@@ -58,8 +59,12 @@ def open_request(
     regime: str,
     at: datetime,
     actor: str,
+    within_days: int | None = None,
 ) -> Opened:
-    """Open a request, or return the customer's open request of the same type (deduplicated)."""
+    """Open a request, or return the customer's open request of the same type (deduplicated).
+
+    ``within_days`` is a platform's shorter deadline (Shopify: 30 days); the earlier applies.
+    """
     subject_id = check_subject_id(subject_id)
     kind = check_enum(r.RequestType, request_type, "type")
     law = check_enum(r.Regime, regime, "regime")
@@ -71,7 +76,7 @@ def open_request(
         regime=law.value,
         state=r.RequestState.RECEIVED.value,
         received_at=at,
-        due_at=r.response_due(regime=law, received_at=at),
+        due_at=r.earliest_due(regime=law, received_at=at, within_days=within_days),
         confirm_by=r.confirmation_due(regime=law, received_at=at),
     )
     if not repository.add_unless_open(db_session=db_session, request=request):
@@ -173,6 +178,15 @@ def move(
         from_state=current.value,
         to_state=target.value,
         reason=recorded,
+    )
+    # Downstream systems hear of the step by signed webhook, sent once this transaction commits.
+    notify_request_state(
+        db_session=db_session,
+        request_id=request.id,
+        request_type=request.type,
+        state=target.value,
+        subject_id=request.subject_id,
+        at=at,
     )
     log(
         db_session=db_session,

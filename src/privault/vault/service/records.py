@@ -291,6 +291,10 @@ class RecordService(LookupMethods):
         repository.delete_one(db_session=db_session, collection=collection, record_id=record_id)
         return row.subject_id
 
+    def check_subject(self, *, db_session: Session, subject_id: str) -> None:
+        """``NotFound`` (code ``erased`` or ``subject_not_found``) unless the customer has data."""
+        self._subject_key_or_raise(db_session=db_session, subject_id=subject_id)
+
     def _subject_key_or_raise(self, *, db_session: Session, subject_id: str) -> SubjectKey:
         key = keys_repo.get(db_session=db_session, subject_id=subject_id)
         if key is None or self.keys.ledger.is_erased(key.key_id):
@@ -325,6 +329,9 @@ class RecordService(LookupMethods):
         """
         key = self._subject_key_or_raise(db_session=db_session, subject_id=subject_id)
         now = self.clock.now()
+        # The shred cannot be undone: the caller's pending writes (fields an erasure keeps for
+        # a legal obligation, above all) must reach the database, and fail, before it.
+        db_session.flush()
         self.keys.ledger.record([(key.key_id, self.keys.subject_ref(subject_id))], erased_at=now)
         deleted = repository.delete_for_subject(db_session=db_session, subject_id=subject_id)
         keys_repo.delete_subject(db_session=db_session, subject_id=subject_id)

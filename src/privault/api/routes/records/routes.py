@@ -17,6 +17,7 @@ from privault.api.deps import (
     Purpose,
     SessionDep,
     VaultDep,
+    finish,
     logged_purpose,
 )
 from privault.api.errors import status_for
@@ -254,6 +255,7 @@ def get(
         describe,
         db_session=db_session,
     )
+    finish(db_session)
     return RecordOut(
         id=view.id,
         collection=view.collection,
