@@ -30,7 +30,7 @@ class DatabaseSettings(BaseModel):
         default=64,
         ge=2,
         le=4096,
-        description="SQLite page cache per connection (import workers use an eighth of it).",
+        description="SQLite page cache per connection (import workers use a sixteenth of it).",
     )
 
 
