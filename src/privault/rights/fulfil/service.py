@@ -24,13 +24,13 @@ from privault.consent import (
     current_consent,
     forget_subject,
     restrict_processing,
-    withdraw_consent,
 )
 from privault.datamap import DataMap
 from privault.errors import Conflict, InvalidInput, NotFound
 from privault.retention import active_hold
 from privault.rights import rules as r
 from privault.rights.fulfil import repository
+from privault.rights.fulfil.actions import rectify, withdraw
 from privault.rights.fulfil.certificate import erasure_certificate, sign_certificate
 from privault.rights.fulfil.downloads import LINK_LIFETIME, IssuedLink, issue_link
 from privault.rights.fulfil.models import AccessPackage, ErasureCertificate
@@ -242,85 +242,6 @@ def _dumps(document: dict[str, Any]) -> str:
     return json.dumps(document, sort_keys=True, separators=(",", ":"))
 
 
-def _rectify(
-    f: Fulfiller,
-    *,
-    db_session: Session,
-    request: RightsRequest,
-    actor: str,
-    changes: Sequence[FieldChange],
-    done: Done,
-) -> None:
-    fields: set[str] = set()
-    for change in changes:
-        try:
-            current = f.records.get(
-                db_session=db_session,
-                collection=change.collection,
-                record_id=change.record_id,
-                only=[],
-            )
-        except NotFound:
-            current = None
-        if current is None or current.subject_id != request.subject_id:
-            # The same answer for "no such record" and "another customer's record".
-            raise NotFound("no such record of this customer", code="record_not_found")
-        f.records.update(
-            db_session=db_session,
-            collection=change.collection,
-            record_id=change.record_id,
-            values=change.values,
-        )
-        f.audit.record(
-            db_session=db_session,
-            event=AuditRecord(
-                actor=actor,
-                operation="record.update",
-                collection=change.collection,
-                fields_requested=list(change.values),
-                subject_id=request.subject_id,
-                purpose=f.handler_purpose,
-                detail={"record": change.record_id, "request": request.id},
-            ),
-        )
-        fields.update(f"{change.collection}.{name}" for name in change.values)
-    done["records"] = len(changes)
-    done["fields"] = sorted(fields)
-
-
-def _withdraw(
-    f: Fulfiller,
-    *,
-    db_session: Session,
-    request: RightsRequest,
-    at: datetime,
-    actor: str,
-    purposes: list[str],
-    source: str,
-    done: Done,
-) -> None:
-    for purpose in purposes:
-        withdraw_consent(
-            db_session=db_session,
-            datamap=f.datamap,
-            subject_id=request.subject_id,
-            purpose=purpose,
-            source=source,
-            at=at,
-        )
-        f.audit.record(
-            db_session=db_session,
-            event=AuditRecord(
-                actor=actor,
-                operation="consent.withdraw",
-                purpose=purpose,
-                subject_id=request.subject_id,
-                detail={"source": source, "request": request.id},
-            ),
-        )
-    done["purposes"] = purposes
-
-
 def complete_request(
     *,
     db_session: Session,
@@ -374,7 +295,7 @@ def complete_request(
                 f, db_session=db_session, request=request, at=at, actor=actor, done=done
             )
         elif kind is T.RECTIFICATION:
-            _rectify(
+            rectify(
                 f, db_session=db_session, request=request, actor=actor, changes=checked, done=done
             )
         elif kind is T.RESTRICTION:
@@ -395,7 +316,7 @@ def complete_request(
             )
             done["restricted"] = "yes"
         else:
-            _withdraw(
+            withdraw(
                 f,
                 db_session=db_session,
                 request=request,
