@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from privault.api.middleware import RateLimiter
 from privault.apikeys import HASH_KEY_LABEL, ApiKeyCache, ApiKeyRead, authenticate
 from privault.audit import AuditRecord
-from privault.db import commit
+from privault.db import commit, unavailable
 from privault.errors import Unauthenticated, Unavailable
 from privault.policy import Principal
 from privault.vault import Vault
@@ -60,9 +60,7 @@ async def get_session(vault: VaultDep) -> AsyncIterator[Session]:
             await run_in_threadpool(commit, db_session)
     except OperationalError as exc:
         await run_in_threadpool(db_session.rollback)
-        raise Unavailable(
-            f"database unavailable ({type(exc.orig).__name__})", code="database_unavailable"
-        ) from exc
+        raise unavailable(exc) from exc
     except BaseException:
         if db_session.in_transaction():
             await run_in_threadpool(db_session.rollback)

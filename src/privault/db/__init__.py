@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from privault.db.base import Base, UTCDateTime
-from privault.db.engine import Database, commit, session_scope
+from privault.db.engine import Database, commit, session_scope, unavailable
 from privault.db.migrate import (
     SCHEMA_REVISION,
     current_revision,
@@ -22,5 +22,6 @@ __all__ = [
     "head_revision",
     "session_scope",
     "stored_revision",
+    "unavailable",
     "upgrade",
 ]

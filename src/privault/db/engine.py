@@ -204,15 +204,20 @@ class Database:
             yield session
 
 
+def unavailable(exc: OperationalError) -> Unavailable:
+    """The error a database failure becomes (names the driver's error kind, never its text)."""
+    return Unavailable(
+        f"database unavailable ({type(exc.orig).__name__})", code="database_unavailable"
+    )
+
+
 def commit(session: Session) -> None:
     """Commit ``session``; a database failure rolls back and becomes ``Unavailable``."""
     try:
         session.commit()
     except OperationalError as exc:
         session.rollback()
-        raise Unavailable(
-            f"database unavailable ({type(exc.orig).__name__})", code="database_unavailable"
-        ) from exc
+        raise unavailable(exc) from exc
     except BaseException:
         session.rollback()
         raise
@@ -230,9 +235,7 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     except OperationalError as exc:
         session.rollback()
-        raise Unavailable(
-            f"database unavailable ({type(exc.orig).__name__})", code="database_unavailable"
-        ) from exc
+        raise unavailable(exc) from exc
     except BaseException:
         session.rollback()
         raise

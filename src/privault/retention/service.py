@@ -82,7 +82,6 @@ def _apply(
     audit: AuditLog,
     actor: str,
     version: int,
-    at: datetime,
 ) -> Purge:
     if purge.whole:
         done = expiry.delete_record(
@@ -94,7 +93,6 @@ def _apply(
             record_id=purge.record_id,
             fields=purge.fields,
             expected_version=version,
-            at=at,
         )
     if not done:
         return purge.with_status(PurgeStatus.CHANGED)
@@ -161,7 +159,6 @@ def _sweep_page(
                     audit=audit,
                     actor=actor,
                     version=record.version,
-                    at=now,
                 )
             )
     return results

@@ -385,18 +385,15 @@ def erase_command(
             reason=reason,
         ),
     )
-    certificate = done.certificate or {}
-    statement = certificate.get("certificate", {})
-    erased = statement.get("erased", {}) if isinstance(statement, dict) else {}
     out.print_json(
         json.dumps(
             {
                 "subject_id": subject,
                 "request_id": done.request.id,
-                "records_deleted": erased.get("records", 0),
-                "erased_at": statement.get("erased_at"),
-                "retained_fields": len(statement.get("legal_obligation_fields", [])),
-                "certificate": certificate,
+                "records_deleted": done.done["records"],
+                "erased_at": done.done["erased_at"],
+                "retained_fields": done.done["legal_obligation_fields"],
+                "certificate": done.certificate,
             }
         )
     )

@@ -99,7 +99,6 @@ def drop_fields(
     record_id: str,
     fields: Sequence[str],
     expected_version: int,
-    at: datetime,
 ) -> bool:
     """Remove fields' ciphertexts, stored tokens and lookups from a record.
 

@@ -134,7 +134,6 @@ class TestFieldRetention:
                 record_id=record_id,
                 fields=["card"],
                 expected_version=7,
-                at=aged.records.clock.now(),
             )
         assert "card" in aged.get("customers", record_id).values
 

@@ -235,6 +235,7 @@ def _erase(
     )
     done["records"] = len(records)
     done["legal_obligation_fields"] = len(retained)
+    done["erased_at"] = erased_at.isoformat()
     return signed
 
 

@@ -249,13 +249,11 @@ def erase_subject(
         lambda _completed: [],
         db_session=db_session,
     )  # fmt: skip
-    certificate = done.certificate or {}
-    statement: dict[str, Any] = certificate.get("certificate", {})
     return ErasureRead(
         subject_id=subject_id,
         request_id=done.request.id,
-        records_deleted=int(statement.get("erased", {}).get("records", 0)),
-        retained_fields=len(statement.get("legal_obligation_fields", [])),
-        erased_at=datetime.fromisoformat(str(statement["erased_at"])),
-        certificate=certificate,
+        records_deleted=int(str(done.done["records"])),
+        retained_fields=int(str(done.done["legal_obligation_fields"])),
+        erased_at=datetime.fromisoformat(str(done.done["erased_at"])),
+        certificate=done.certificate or {},
     )
